@@ -1,0 +1,83 @@
+/** Named errors carrying a code and data; one top-level handler maps them to exit codes and HTTP statuses. */
+
+export const ERROR_CODES = [
+  'invalid_input',
+  'not_found',
+  'conflict',
+  'unauthorized',
+  'forbidden',
+  'rate_limited',
+  'internal',
+] as const;
+export type ErrorCode = (typeof ERROR_CODES)[number];
+
+/** Base class for errors weft raises on purpose. */
+export class WeftError extends Error {
+  readonly code: ErrorCode;
+  readonly details: Record<string, unknown> | undefined;
+  constructor(code: ErrorCode, message: string, details?: Record<string, unknown>) {
+    super(message);
+    this.name = new.target.name;
+    this.code = code;
+    this.details = details;
+  }
+}
+
+/** Bad user input: a document, a flag, a config key or a request body. Exit code 2, HTTP 400. */
+export class InputError extends WeftError {
+  constructor(message: string, details?: Record<string, unknown>) {
+    super('invalid_input', message, details);
+  }
+}
+
+/** Bad input at a known place in a file; the message starts with `FILE:LINE:`. */
+export class SourceError extends InputError {
+  readonly file: string;
+  readonly line: number;
+  constructor(file: string, line: number, message: string, details?: Record<string, unknown>) {
+    super(`${file}:${line}: ${message}`, { file, line, ...details });
+    this.file = file;
+    this.line = line;
+  }
+}
+
+/** Something asked for does not exist. Exit code 2, HTTP 404. */
+export class NotFoundError extends WeftError {
+  constructor(message: string, details?: Record<string, unknown>) {
+    super('not_found', message, details);
+  }
+}
+
+/** The request conflicts with the current state (e.g. a stale fencing token). HTTP 409. */
+export class ConflictError extends WeftError {
+  constructor(message: string, details?: Record<string, unknown>) {
+    super('conflict', message, details);
+  }
+}
+
+/** Process exit code for an error: 2 for bad input, 1 for everything else. */
+export function exitCodeFor(err: unknown): number {
+  if (err instanceof InputError || err instanceof NotFoundError) return 2;
+  return 1;
+}
+
+/** HTTP status for an error. */
+export function httpStatusFor(err: unknown): number {
+  if (!(err instanceof WeftError)) return 500;
+  switch (err.code) {
+    case 'invalid_input':
+      return 400;
+    case 'unauthorized':
+      return 401;
+    case 'forbidden':
+      return 403;
+    case 'not_found':
+      return 404;
+    case 'conflict':
+      return 409;
+    case 'rate_limited':
+      return 429;
+    default:
+      return 500;
+  }
+}

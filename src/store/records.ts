@@ -1,0 +1,200 @@
+/** Rows the store keeps, as plain data. Times are epoch milliseconds; the API formats them as ISO 8601. */
+import type { Priority, TaskSpec, TaskStatus, TaskType } from '../core/task.js';
+
+export const RUN_STATUSES = ['pending', 'running', 'succeeded', 'failed', 'cancelled'] as const;
+export type RunStatus = (typeof RUN_STATUSES)[number];
+
+export const ATTEMPT_STATUSES = ['running', 'succeeded', 'failed', 'interrupted', 'cancelled'] as const;
+export type AttemptStatus = (typeof ATTEMPT_STATUSES)[number];
+
+/** Why an attempt failed. The first group is retryable; auth, quota and validation fail at once. */
+export const ERROR_CATEGORIES = [
+  'network',
+  'rate_limit',
+  'server',
+  'timeout',
+  'agent',
+  'conflict',
+  'auth',
+  'quota',
+  'validation',
+  'cancelled',
+  'interrupted',
+] as const;
+export type ErrorCategory = (typeof ERROR_CATEGORIES)[number];
+export const RETRYABLE_CATEGORIES: readonly ErrorCategory[] = ['network', 'rate_limit', 'server', 'timeout', 'agent', 'conflict', 'interrupted'];
+
+/** JSON-serializable value kept in a JSON column. */
+export type Json = null | boolean | number | string | Json[] | { [key: string]: Json };
+
+export interface SavedPlan {
+  id: string;
+  title: string;
+  source: string;
+  createdAt: number;
+  /** The whole `Plan` as JSON. */
+  plan: Json;
+}
+
+export interface RunRecord {
+  id: string;
+  planId: string | null;
+  title: string;
+  status: RunStatus;
+  /** Default agent backend for the run's tasks. */
+  agent: string;
+  concurrency: number;
+  maxAttempts: number;
+  repo: string | null;
+  baseBranch: string | null;
+  /** The run's integration branch. */
+  branch: string | null;
+  /** Run options that the engine needs on resume (verify command, timeouts, ...). */
+  options: { [key: string]: Json };
+  error: string | null;
+  createdAt: number;
+  startedAt: number | null;
+  finishedAt: number | null;
+  cancelRequested: boolean;
+}
+
+export interface NewRun {
+  id: string;
+  planId?: string | null;
+  title: string;
+  agent: string;
+  concurrency: number;
+  maxAttempts: number;
+  repo?: string | null;
+  baseBranch?: string | null;
+  branch?: string | null;
+  options?: { [key: string]: Json };
+  createdAt: number;
+}
+
+export interface Lease {
+  owner: string;
+  token: number;
+  expiresAt: number;
+}
+
+export interface TaskRecord {
+  runId: string;
+  id: string;
+  title: string;
+  type: TaskType;
+  priority: Priority;
+  status: TaskStatus;
+  dependsOn: string[];
+  /** Scheduling key: longest path from this task to the end of the plan, in minutes. */
+  tailMinutes: number;
+  phase: number | null;
+  estimateMinutes: number;
+  /** The planned task in full (description, criteria, files, ...). */
+  spec: TaskSpec;
+  agent: string | null;
+  branch: string | null;
+  prUrl: string | null;
+  error: string | null;
+  /** Attempts that ended in failure (interrupted attempts do not count). */
+  failedAttempts: number;
+  /** Number of the latest attempt, 0 before the first. */
+  attemptCount: number;
+  /** Highest fencing token ever issued for this task; a completion must present the current one. */
+  lease: Lease | null;
+  /** A retry waits until this time. */
+  notBefore: number | null;
+  cancelRequested: boolean;
+  result: Json;
+  startedAt: number | null;
+  finishedAt: number | null;
+  updatedAt: number;
+}
+
+export interface NewTask {
+  spec: TaskSpec;
+  tailMinutes: number;
+  phase: number | null;
+}
+
+export interface AttemptRecord {
+  runId: string;
+  taskId: string;
+  number: number;
+  status: AttemptStatus;
+  workerId: string;
+  token: number;
+  startedAt: number;
+  finishedAt: number | null;
+  errorCategory: ErrorCategory | null;
+  error: string | null;
+  /** Bounded tail of the agent's output. */
+  output: string | null;
+  result: Json;
+}
+
+/** What a worker reports at the end of an attempt. The engine decides retries; the store applies them. */
+export type AttemptOutcome =
+  | { kind: 'succeeded'; result?: Json; output?: string | null }
+  | {
+      kind: 'failed';
+      category: ErrorCategory;
+      message: string;
+      /** When to retry; null means the task has failed for good. */
+      retryAt: number | null;
+      output?: string | null;
+      result?: Json;
+    }
+  | { kind: 'cancelled'; message: string; output?: string | null };
+
+export interface Claim {
+  task: TaskRecord;
+  attempt: AttemptRecord;
+  token: number;
+}
+
+export interface CompletionResult {
+  task: TaskRecord;
+  /** Tasks that became ready because this one succeeded. */
+  unblocked: string[];
+  /** Tasks that became blocked because this one failed or was cancelled for good. */
+  blocked: string[];
+}
+
+export interface HeartbeatResult {
+  /** False when the lease was lost (another claim holds a newer token, or the task ended). */
+  ok: boolean;
+  cancelRequested: boolean;
+}
+
+export interface EventRecord {
+  id: number;
+  runId: string | null;
+  taskId: string | null;
+  type: string;
+  at: number;
+  data: Json;
+}
+
+export interface NewEvent {
+  runId: string | null;
+  taskId: string | null;
+  type: string;
+  at: number;
+  data: Json;
+}
+
+export interface TaskFilter {
+  runId?: string;
+  status?: TaskStatus;
+  priority?: Priority;
+  type?: TaskType;
+  /** Opaque cursor from a previous page. */
+  cursor?: string;
+  limit: number;
+}
+
+export interface TaskPage {
+  tasks: TaskRecord[];
+  nextCursor: string | null;
+}

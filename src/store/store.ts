@@ -1,0 +1,84 @@
+/** The persistence interface. SQLite and Postgres implement it; one conformance suite tests both. */
+import type { Plan } from '../core/task.js';
+import type {
+  AttemptOutcome,
+  AttemptRecord,
+  Claim,
+  CompletionResult,
+  EventRecord,
+  HeartbeatResult,
+  Json,
+  NewEvent,
+  NewRun,
+  NewTask,
+  RunRecord,
+  SavedPlan,
+  TaskFilter,
+  TaskPage,
+  TaskRecord,
+} from './records.js';
+
+export type RunPatch = Partial<Pick<RunRecord, 'status' | 'startedAt' | 'finishedAt' | 'branch' | 'error' | 'baseBranch'>>;
+export type TaskPatch = Partial<Pick<TaskRecord, 'branch' | 'prUrl' | 'result' | 'agent'>>;
+
+export interface Store {
+  readonly dialect: 'sqlite' | 'postgres';
+  /** Brings the schema up to date; safe to call on every start. */
+  migrate(): Promise<void>;
+  close(): Promise<void>;
+
+  savePlan(plan: Plan, meta: { id: string; source: string; createdAt: number }): Promise<SavedPlan>;
+  getPlan(id: string): Promise<SavedPlan | undefined>;
+  listPlans(limit?: number): Promise<SavedPlan[]>;
+
+  /**
+   * Creates a run and its tasks in one transaction. Tasks whose spec status is `done` are stored as
+   * `done`; open tasks whose dependencies are all satisfied start `ready`, the others `pending`.
+   */
+  createRun(run: NewRun, tasks: NewTask[]): Promise<RunRecord>;
+  getRun(id: string): Promise<RunRecord | undefined>;
+  /** The most recently created run. */
+  latestRun(): Promise<RunRecord | undefined>;
+  listRuns(limit?: number): Promise<RunRecord[]>;
+  updateRun(id: string, patch: RunPatch): Promise<void>;
+
+  listTasks(runId: string): Promise<TaskRecord[]>;
+  getTask(runId: string, taskId: string): Promise<TaskRecord | undefined>;
+  /** Filtered, cursor-paginated listing across runs (newest run first, then task id). */
+  findTasks(filter: TaskFilter): Promise<TaskPage>;
+  updateTask(runId: string, taskId: string, patch: TaskPatch): Promise<void>;
+  listAttempts(runId: string, taskId?: string): Promise<AttemptRecord[]>;
+
+  /**
+   * Atomically claims the best ready task of a run whose `notBefore` has passed: longest
+   * `tailMinutes` first, then priority, then id. Marks it running, issues a new fencing token,
+   * opens an attempt and returns it; undefined when nothing is claimable now.
+   */
+  claimNext(runId: string, workerId: string, leaseMs: number, now: number): Promise<Claim | undefined>;
+  /** Extends a lease if `token` is still current. Reports whether cancellation was requested. */
+  heartbeat(runId: string, taskId: string, token: number, leaseMs: number, now: number): Promise<HeartbeatResult>;
+  /**
+   * Ends the current attempt. Throws ConflictError when `token` is not current (the result is
+   * discarded). Success readies dependents whose dependencies are all satisfied; a final failure or
+   * cancellation blocks all transitive dependents that have not finished. A failure with a
+   * `retryAt` returns the task to `ready`, not claimable before that time.
+   */
+  completeAttempt(runId: string, taskId: string, token: number, outcome: AttemptOutcome, now: number): Promise<CompletionResult>;
+  /**
+   * Returns running tasks whose lease expired (or whose owner `isOwnerGone` says is dead) to
+   * `ready`, recording their attempt as `interrupted`. Returns the ids reclaimed.
+   */
+  reclaimExpired(runId: string, now: number, isOwnerGone?: (owner: string) => boolean): Promise<string[]>;
+  /**
+   * Cancels a whole run (taskId undefined) or one task: tasks not started become `cancelled` at once
+   * (their dependents `blocked`); running ones get `cancelRequested`, which the worker sees at its next
+   * heartbeat. Returns the ids cancelled at once.
+   */
+  requestCancel(runId: string, taskId: string | undefined, now: number): Promise<string[]>;
+
+  appendEvents(events: NewEvent[]): Promise<void>;
+  /** Events in id order, after `afterId` when given. */
+  listEvents(opts: { runId?: string; afterId?: number; limit?: number }): Promise<EventRecord[]>;
+}
+
+export type { Json };
