@@ -50,6 +50,8 @@ export interface TaskSpec {
   /** Agent backend override from an `Agent:` metadata line. */
   agent?: string;
   source: SourceLocation;
+  /** Why the planner added dependencies or the task itself (shown by `--explain`). */
+  notes?: string[];
 }
 
 /** Per-task analysis attached by the planner. */

@@ -1,0 +1,158 @@
+/** RequirementsDoc -> TaskSpecs: ids, checklist items, estimates, types, resolved dependencies. */
+import { SourceError } from '../core/errors.js';
+import { PRIORITIES, type Priority, type TaskSpec } from '../core/task.js';
+import { parseEstimate } from './estimate.js';
+import { inferType, normalizeType } from './infer-type.js';
+import { splitList } from './parse-structure.js';
+import type { RequirementSection, RequirementsDoc } from './requirements-doc.js';
+import { slugify } from './slug.js';
+
+export const DEFAULT_ESTIMATE_MINUTES = 60;
+
+const PRIORITY_ALIASES: Readonly<Record<string, Priority>> = { p0: 'critical', p1: 'high', p2: 'medium', p3: 'low' };
+
+/** Result of building tasks: the specs, plus a requirement-level graph for cycle reporting. */
+export interface BuiltTasks {
+  tasks: TaskSpec[];
+  /** Requirement id -> the requirement ids it depends on (for cycles named by requirement). */
+  requirementDeps: Map<string, string[]>;
+  /** Requirement id -> line of its `Depends on:` (or heading). */
+  requirementLines: Map<string, number>;
+}
+
+/** Turns parsed requirements into atomic tasks; throws SourceError for bad metadata or references. */
+export function buildTasks(doc: RequirementsDoc, defaultEstimateMinutes = DEFAULT_ESTIMATE_MINUTES): BuiltTasks {
+  const { file } = doc;
+  const byKey = new Map<string, RequirementSection>();
+  const seenIds = new Map<string, RequirementSection>();
+  for (const r of doc.requirements) {
+    const key = r.id.toLowerCase();
+    const prev = seenIds.get(key);
+    if (prev) throw new SourceError(file, r.line, `duplicate id "${r.id}" (first defined at ${file}:${prev.line})`);
+    seenIds.set(key, r);
+  }
+  // References resolve by id first, then by title or the title's slug, all case-insensitively.
+  for (const r of doc.requirements) byKey.set(r.id.toLowerCase(), r);
+  for (const r of doc.requirements) {
+    for (const k of [r.title.toLowerCase(), slugify(r.title)]) if (!byKey.has(k)) byKey.set(k, r);
+  }
+  const openItemIds = (r: RequirementSection) => r.items.flatMap((it, k) => (it.done ? [] : [`${r.id}.${k + 1}`]));
+
+  const tasks: TaskSpec[] = [];
+  const requirementDeps = new Map<string, string[]>();
+  const requirementLines = new Map<string, number>();
+  for (const r of doc.requirements) {
+    const depMeta = r.meta['depends on'];
+    requirementLines.set(r.id, depMeta?.line ?? r.line);
+    const dependsOn: string[] = [];
+    const reqDeps: string[] = [];
+    for (const ref of depMeta ? splitList(depMeta.value) : []) {
+      const { target, itemId } = resolveReference(ref, byKey, doc);
+      if (!target) {
+        throw new SourceError(file, depMeta!.line, `unknown dependency "${ref}" of "${r.id}"${suggest(ref, doc)}`);
+      }
+      reqDeps.push(target.id);
+      if (itemId) dependsOn.push(itemId);
+      else if (target.items.length > 0) dependsOn.push(...openItemIds(target));
+      else dependsOn.push(target.id);
+    }
+    requirementDeps.set(r.id, unique(reqDeps));
+
+    const priority = parsePriority(r, file);
+    const { type, typeReason } = resolveType(r, file);
+    const files = r.meta.files ? splitList(r.meta.files.value) : [];
+    const reqEstimate = parseMetaEstimate(r, file);
+    const agent = r.meta.agent?.value.trim() || undefined;
+    const base = {
+      description: r.description,
+      type,
+      typeReason,
+      priority,
+      dependsOn: unique(dependsOn),
+      files,
+      acceptanceCriteria: r.acceptanceCriteria,
+      requirementId: r.id,
+      requirementTitle: r.title,
+      ...(agent ? { agent } : {}),
+    };
+    if (r.items.length === 0) {
+      tasks.push({ ...base, id: r.id, title: r.title, status: 'pending', estimateMinutes: reqEstimate ?? defaultEstimateMinutes, source: { file, line: r.line } });
+      continue;
+    }
+    const openCount = r.items.filter((it) => !it.done).length;
+    const share = reqEstimate !== undefined && openCount > 0 ? reqEstimate / openCount : undefined;
+    r.items.forEach((item, k) => {
+      tasks.push({
+        ...base,
+        id: `${r.id}.${k + 1}`,
+        title: item.text,
+        status: item.done ? 'done' : 'pending',
+        estimateMinutes: item.estimateMinutes ?? share ?? defaultEstimateMinutes,
+        source: { file, line: item.line },
+      });
+    });
+  }
+  return { tasks, requirementDeps, requirementLines };
+}
+
+function resolveReference(ref: string, byKey: Map<string, RequirementSection>, doc: RequirementsDoc) {
+  const key = ref.toLowerCase();
+  const direct = byKey.get(key) ?? byKey.get(slugify(ref));
+  if (direct) return { target: direct, itemId: undefined };
+  // `ID.N` names one checklist item.
+  const m = /^(.+)\.(\d+)$/.exec(ref);
+  if (m) {
+    const r = byKey.get(m[1]!.toLowerCase());
+    const n = Number(m[2]);
+    if (r && n >= 1 && n <= r.items.length) return { target: r, itemId: `${r.id}.${n}` };
+  }
+  // An item's own text also names it.
+  for (const r of doc.requirements) {
+    const k = r.items.findIndex((it) => it.text.toLowerCase() === key);
+    if (k >= 0) return { target: r, itemId: `${r.id}.${k + 1}` };
+  }
+  return { target: undefined, itemId: undefined };
+}
+
+function suggest(ref: string, doc: RequirementsDoc): string {
+  const needle = slugify(ref);
+  const close = doc.requirements.filter((r) => {
+    const s = slugify(r.title);
+    return r.id.toLowerCase().includes(needle) || s.includes(needle) || (needle.length > 3 && needle.includes(s));
+  });
+  const list = (close.length ? close : doc.requirements).slice(0, 6).map((r) => r.id);
+  return ` (${close.length ? 'did you mean' : 'known ids'}: ${list.join(', ')})`;
+}
+
+function parsePriority(r: RequirementSection, file: string): Priority {
+  const meta = r.meta.priority;
+  if (!meta) return 'medium';
+  const v = meta.value.trim().toLowerCase();
+  if ((PRIORITIES as readonly string[]).includes(v)) return v as Priority;
+  const alias = PRIORITY_ALIASES[v];
+  if (alias) return alias;
+  throw new SourceError(file, meta.line, `invalid priority "${meta.value}": expected ${PRIORITIES.join(', ')}`);
+}
+
+function resolveType(r: RequirementSection, file: string) {
+  const meta = r.meta.type;
+  if (meta) {
+    const type = normalizeType(meta.value);
+    if (!type) throw new SourceError(file, meta.line, `invalid type "${meta.value}": expected feature, bug_fix, refactor, docs, test, deployment or interface`);
+    return { type, typeReason: `"Type: ${meta.value}" at ${file}:${meta.line}` };
+  }
+  const { type, reason } = inferType(r.title, r.description);
+  return { type, typeReason: reason };
+}
+
+function parseMetaEstimate(r: RequirementSection, file: string): number | undefined {
+  const meta = r.meta.estimate;
+  if (!meta) return undefined;
+  const minutes = parseEstimate(meta.value);
+  if (minutes === undefined) throw new SourceError(file, meta.line, `invalid estimate "${meta.value}": use a number with a unit, e.g. 30m, 2h or 1d (8 hours)`);
+  return minutes;
+}
+
+function unique<T>(xs: T[]): T[] {
+  return [...new Set(xs)];
+}

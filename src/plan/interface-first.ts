@@ -1,0 +1,83 @@
+/** Interface-first planning: tasks depend on the interface task of every component their component uses. */
+import picomatch from 'picomatch';
+import type { Priority, TaskSpec } from '../core/task.js';
+import { PRIORITY_RANK } from '../core/task.js';
+import type { Component } from './parse-structure.js';
+import { slugify } from './slug.js';
+
+/** Adds interface dependencies (and missing "Define the interface of X" tasks) to `tasks`, in place. */
+export function applyInterfaceFirst(tasks: TaskSpec[], components: Component[], defaultEstimateMinutes: number, file: string): void {
+  if (components.length === 0) return;
+  const matchers = components.map((c) => ({ c, match: picomatch(c.paths.length ? c.paths : ['**/*'], { dot: true }) }));
+  const componentsOf = (t: TaskSpec) =>
+    matchers.filter(({ c, match }) => c.paths.length > 0 && t.files.some((f) => match(stripGlob(f)) || c.paths.some((p) => overlaps(p, f)))).map(({ c }) => c);
+
+  const interfaceTask = new Map<string, TaskSpec>();
+  for (const t of tasks) {
+    if (t.type !== 'interface') continue;
+    for (const c of componentsOf(t)) if (!interfaceTask.has(c.name)) interfaceTask.set(c.name, t);
+    for (const c of components) {
+      if (!interfaceTask.has(c.name) && t.title.toLowerCase().includes(c.name.toLowerCase())) interfaceTask.set(c.name, t);
+    }
+  }
+  const ids = new Set(tasks.map((t) => t.id.toLowerCase()));
+  const byName = new Map(components.map((c) => [c.name, c]));
+  const added: TaskSpec[] = [];
+
+  const ensureInterface = (name: string, priority: Priority): TaskSpec => {
+    let task = interfaceTask.get(name);
+    if (task) return task;
+    const c = byName.get(name)!;
+    let id = `${slugify(name)}-interface`;
+    for (let n = 2; ids.has(id); n++) id = `${slugify(name)}-interface-${n}`;
+    ids.add(id);
+    task = {
+      id,
+      title: `Define the interface of ${name}`,
+      description: [c.description, `Define the types, functions and contracts of ${name} that other components build against, with a minimal mock implementation so dependents can start at once.`].filter(Boolean).join('\n\n'),
+      type: 'interface',
+      typeReason: `added by interface-first planning: STRUCTURE.md (${file}:${c.line}) has components that use ${name} and no interface task for it`,
+      priority,
+      status: 'pending',
+      dependsOn: [],
+      estimateMinutes: defaultEstimateMinutes,
+      files: c.interfacePath ? [c.interfacePath] : c.paths,
+      acceptanceCriteria: [`The public interface of ${name} is defined and documented`, 'A mock or stub implementation lets dependents compile and test'],
+      requirementId: id,
+      requirementTitle: `Define the interface of ${name}`,
+      source: { file, line: c.line },
+      notes: [],
+    };
+    interfaceTask.set(name, task);
+    added.push(task);
+    return task;
+  };
+
+  for (const t of tasks) {
+    if (t.type === 'interface' || t.status === 'done') continue;
+    for (const c of componentsOf(t)) {
+      for (const used of c.uses) {
+        if (used === c.name) continue;
+        const it = ensureInterface(used, t.priority);
+        if (PRIORITY_RANK[t.priority] < PRIORITY_RANK[it.priority] && added.includes(it)) it.priority = t.priority;
+        if (it.id !== t.id && !t.dependsOn.includes(it.id)) {
+          t.dependsOn.push(it.id);
+          (t.notes ??= []).push(`depends on ${it.id}: its component ${c.name} uses ${used} (interface-first)`);
+        }
+      }
+    }
+  }
+  tasks.unshift(...added);
+}
+
+/** The literal prefix of a glob, so a task's `src/auth/*` still lands in the component `src/auth/**`. */
+function stripGlob(path: string): string {
+  const i = path.search(/[*?[{]/);
+  return i < 0 ? path : path.slice(0, i);
+}
+
+function overlaps(componentGlob: string, taskFile: string): boolean {
+  const a = stripGlob(componentGlob);
+  const b = stripGlob(taskFile);
+  return a !== '' && b !== '' && (a.startsWith(b) || b.startsWith(a)) && (a.endsWith('/') || b.endsWith('/') || a === b);
+}

@@ -1,0 +1,155 @@
+/** REQUIREMENTS.md -> RequirementsDoc. Line numbers are 1-based and kept for every error message. */
+import MarkdownIt from 'markdown-it';
+import type Token from 'markdown-it/lib/token.mjs';
+import { SourceError } from '../core/errors.js';
+import { parseEstimate } from './estimate.js';
+import { META_KEYS, type ChecklistItem, type MetaKey, type RequirementSection, type RequirementsDoc } from './requirements-doc.js';
+import { slugify } from './slug.js';
+
+const md = new MarkdownIt('commonmark');
+
+const META_LINE = /^\s*(?:[-*+]\s+)?(?:\*\*|__)?([A-Za-z][A-Za-z -]*?)(?:\*\*|__)?\s*:\s*(?:\*\*|__)?\s*(.*?)\s*$/;
+const EXPLICIT_ID = /^([A-Za-z0-9][A-Za-z0-9_.-]*)\s*:\s*(\S.*)$/;
+const CHECKBOX = /^\[([ xX])\]\s+/;
+const ITEM_ESTIMATE = /\s*\(([^()]+)\)\s*$/;
+const ACCEPTANCE = /^\s*(?:\*\*|__)?acceptance criteria(?:\*\*|__)?\s*:?\s*(?:\*\*|__)?\s*$/i;
+
+/** Parses the requirements document; throws SourceError naming FILE:LINE on malformed input. */
+export function parseRequirements(text: string, file: string): RequirementsDoc {
+  if (text.trim() === '') throw new SourceError(file, 1, 'file is empty: expected a "# Title" and "## Requirement" sections');
+  const lines = text.split(/\r?\n/);
+  const tokens = md.parse(text, {});
+
+  let title = '';
+  let titleEnd = 0;
+  const sections: { start: number; end: number; headingText: string }[] = [];
+  for (let i = 0; i < tokens.length; i++) {
+    const t = tokens[i]!;
+    if (t.type !== 'heading_open' || !t.map) continue;
+    const content = tokens[i + 1]?.content.trim() ?? '';
+    if (t.tag === 'h1' && !title && sections.length === 0) {
+      title = content;
+      titleEnd = t.map[1];
+    } else if (t.tag === 'h2') {
+      const last = sections.at(-1);
+      if (last) last.end = t.map[0];
+      sections.push({ start: t.map[0], end: lines.length, headingText: content });
+    }
+  }
+  if (sections.length === 0) {
+    throw new SourceError(file, 1, 'no requirements found: each requirement is a "## ID: Title" or "## Title" section');
+  }
+
+  const contextEnd = sections[0]!.start;
+  const context = trimBlock(lines.slice(titleEnd, contextEnd));
+  const requirements = sections.map((s) => parseSection(tokens, lines, s, file));
+  return { file, title: title || requirements[0]!.title, context, requirements };
+}
+
+function parseSection(
+  tokens: Token[],
+  lines: string[],
+  section: { start: number; end: number; headingText: string },
+  file: string,
+): RequirementSection {
+  const headingLine = section.start + 1;
+  const explicit = EXPLICIT_ID.exec(section.headingText);
+  const title = (explicit ? explicit[2]! : section.headingText).trim();
+  const id = explicit ? explicit[1]! : slugify(title);
+  if (!id) throw new SourceError(file, headingLine, `requirement heading "${section.headingText}" gives no usable id`);
+
+  // Metadata: consecutive `Key: value` lines right under the heading (blank lines before them allowed).
+  const meta: RequirementSection['meta'] = {};
+  const skip = new Set<number>([section.start]);
+  let row = section.start + 1;
+  while (row < section.end && lines[row]!.trim() === '') row++;
+  for (; row < section.end; row++) {
+    const m = META_LINE.exec(lines[row]!);
+    const key = m?.[1]!.toLowerCase().replace(/-/g, ' ').replace(/\s+/g, ' ') as MetaKey | undefined;
+    if (!m || !key || !(META_KEYS as readonly string[]).includes(key)) break;
+    meta[key] = { value: m[2]!, line: row + 1 };
+    skip.add(row);
+  }
+
+  const items: ChecklistItem[] = [];
+  const acceptanceCriteria: string[] = [];
+  // Token ranges are in 0-based lines [start, end); only tokens inside this section matter.
+  const inSection = (t: Token) => t.map !== null && t.map[0] >= section.start && t.map[1] <= section.end;
+  const skipRange = (t: Token) => {
+    for (let r = t.map![0]; r < t.map![1]; r++) skip.add(r);
+  };
+  // Acceptance criteria come from a "### Acceptance criteria" heading (until a heading of the same
+  // or a higher level) or from the list right after an "Acceptance criteria:" paragraph.
+  let acceptanceHeadingLevel = 0;
+  let labelSeen = false;
+  let labelledListOpen = false;
+  let depth = 0;
+  for (let i = 0; i < tokens.length; i++) {
+    const t = tokens[i]!;
+    if (t.type === 'bullet_list_open' || t.type === 'ordered_list_open') {
+      depth++;
+      if (depth === 1 && labelSeen && inSection(t)) {
+        labelledListOpen = true;
+        labelSeen = false;
+      }
+    } else if (t.type === 'bullet_list_close' || t.type === 'ordered_list_close') {
+      depth--;
+      if (depth === 0) labelledListOpen = false;
+    }
+    if (!inSection(t)) continue;
+    const inAcceptance = acceptanceHeadingLevel > 0 || labelledListOpen;
+    if (t.type === 'heading_open') {
+      const level = Number(t.tag.slice(1));
+      if (ACCEPTANCE.test(tokens[i + 1]?.content ?? '')) acceptanceHeadingLevel = level;
+      else if (level <= acceptanceHeadingLevel) acceptanceHeadingLevel = 0;
+      if (acceptanceHeadingLevel) skipRange(t);
+      continue;
+    }
+    if (t.type === 'paragraph_open' && depth === 0 && ACCEPTANCE.test(tokens[i + 1]?.content ?? '')) {
+      labelSeen = true;
+      skipRange(t);
+      continue;
+    }
+    if (t.type !== 'list_item_open') {
+      if (inAcceptance && t.map) skipRange(t);
+      continue;
+    }
+    const inline = tokens[i + 2]?.type === 'inline' ? tokens[i + 2]!.content : '';
+    if (inAcceptance) {
+      if (depth === 1) acceptanceCriteria.push(collapse(inline.replace(CHECKBOX, '')));
+      skipRange(t);
+      continue;
+    }
+    const box = CHECKBOX.exec(inline);
+    if (!box) continue;
+    const line = t.map![0] + 1;
+    let text = collapse(inline.replace(CHECKBOX, ''));
+    let estimateMinutes: number | undefined;
+    const est = ITEM_ESTIMATE.exec(text);
+    if (est) {
+      const minutes = parseEstimate(est[1]!);
+      if (minutes !== undefined) {
+        estimateMinutes = minutes;
+        text = text.slice(0, est.index).trim();
+      }
+    }
+    if (!text) throw new SourceError(file, line, 'checklist item has no text');
+    items.push({ text, done: box[1] !== ' ', line, ...(estimateMinutes !== undefined ? { estimateMinutes } : {}) });
+    // Only the item's own first paragraph belongs to the item; nested content stays in the description.
+    const para = tokens[i + 1];
+    const end = para?.map ? para.map[1] : t.map![0] + 1;
+    for (let r = t.map![0]; r < end; r++) skip.add(r);
+  }
+
+  const description = trimBlock(lines.slice(section.start, section.end).map((l, k) => (skip.has(section.start + k) ? '' : l)));
+  return { id, title, line: headingLine, meta, description, acceptanceCriteria, items };
+}
+
+function collapse(s: string): string {
+  return s.replace(/\s+/g, ' ').trim();
+}
+
+/** Joins lines, trims blank edges and squeezes runs of blank lines to one. */
+function trimBlock(block: string[]): string {
+  return block.join('\n').replace(/\n{3,}/g, '\n\n').trim();
+}
