@@ -115,17 +115,23 @@ export function importTaskmaster(json: unknown, file: string, opts: TaskmasterIm
     const parentDeps = taskDeps(t, `${where}.dependencies`);
     const base = { requirementId: String(t.id), requirementTitle: t.title, estimateMinutes, files: [], acceptanceCriteria: [], source: { file, line: 1 } };
     if (t.subtasks.length === 0) {
-      specs.push({ ...base, ...describe(t), id: String(t.id), priority: priorityOf(t.priority), status: isDone(t) ? 'done' : 'pending', dependsOn: unique(parentDeps, String(t.id)) });
+      const status = isDone(t) ? 'done' : 'pending';
+      specs.push({ ...base, ...describe(t), id: String(t.id), priority: priorityOf(t.priority), status, dependsOn: unique(parentDeps, String(t.id)) });
       return;
     }
+    // Every item of a requirement sees the requirement's prose; a subtask likewise gets its parent's text.
+    const parentText = textOf({ ...t, description: t.description === t.title ? '' : t.description });
     t.subtasks.forEach((s, j) => {
       const id = `${t.id}.${s.id}`;
       const own = subDeps(t, s, `${where}.subtasks[${j}].dependencies`);
+      const description = [textOf(s), parentText].filter(Boolean).join('\n\n');
+      const status = isDone(t, s) ? 'done' : 'pending';
       const priority = priorityOf(s.priority ?? t.priority);
-      specs.push({ ...base, ...describe(s), id, priority, status: isDone(t, s) ? 'done' : 'pending', dependsOn: unique([...parentDeps, ...own], id) });
+      specs.push({ ...base, ...describe(s), description, id, priority, status, dependsOn: unique([...parentDeps, ...own], id) });
     });
   });
-  const title = metaText(metadata, 'projectName') ?? metaText(metadata, 'title') ?? metaText(metadata, 'description') ?? `Tasks from ${basename(file)}`;
+  const title =
+    metaText(metadata, 'projectName') ?? metaText(metadata, 'title') ?? metaText(metadata, 'description') ?? `Tasks from ${basename(file)}`;
   return { title, tasks: specs };
 }
 
@@ -162,15 +168,33 @@ export function exportTaskmaster(plan: Plan, opts: { now?: Date } = {}): Taskmas
     const external = g.map((t) => t.dependsOn.filter((d) => !inGroup.has(d)));
     // Dependencies every subtask shares are lifted to the parent, as a requirement's `Depends on:` would be.
     const common = (external[0] ?? []).filter((d) => external.every((e) => e.includes(d)));
-    const priority = tmPriority(g.reduce((best, t) => (PRIORITY_RANK[t.priority] < PRIORITY_RANK[best] ? t.priority : best), first.priority));
+    const top = g.reduce((best, t) => (PRIORITY_RANK[t.priority] < PRIORITY_RANK[best] ? t.priority : best), first.priority);
+    const priority = tmPriority(top);
+    // Text every subtask shares (a requirement's prose, files, criteria) is written once, on the parent.
+    const texts = g.map(fields);
+    const shared = (key: 'description' | 'details' | 'testStrategy') => texts.every((x) => x[key] === texts[0]?.[key]);
+    const lifted = { description: shared('description'), details: shared('details'), testStrategy: shared('testStrategy') };
     const subtasks = g.map((t, ti): TaskmasterTask => {
       const siblings = t.dependsOn.filter((d) => inGroup.has(d)).map((d) => ref.get(d)?.s as number);
       const rest = compress((external[ti] ?? []).filter((d) => !common.includes(d)), true);
-      const { priority: own, ...f } = fields(t);
+      const { priority: own, ...f } = texts[ti] as ReturnType<typeof fields>;
+      for (const key of ['description', 'details', 'testStrategy'] as const) if (lifted[key]) f[key] = '';
       return { id: ti + 1, ...f, ...(own === priority ? {} : { priority: own }), dependencies: [...siblings, ...rest] };
     });
     const status = g.every((t) => t.status === 'done') ? 'done' : 'pending';
-    return { id: gi + 1, title: first.requirementTitle, description: first.requirementTitle, details: '', testStrategy: '', status, priority, dependencies: compress(common, false), subtasks };
+    const text = texts[0] as ReturnType<typeof fields>;
+    return {
+      id: gi + 1,
+      title: first.requirementTitle,
+      // Task Master wants a description; the title stands in (and import ignores it) when subtasks differ.
+      description: lifted.description && text.description ? text.description : first.requirementTitle,
+      details: lifted.details ? text.details : '',
+      testStrategy: lifted.testStrategy ? text.testStrategy : '',
+      status,
+      priority,
+      dependencies: compress(common, false),
+      subtasks,
+    };
   });
   const now = (opts.now ?? new Date()).toISOString();
   return { master: { tasks, metadata: { created: now, updated: now, description: plan.title } } };
@@ -192,8 +216,13 @@ function locateTasks(json: unknown, tag: string | undefined, fail: (path: string
 }
 
 function describe(t: TmSubtask): { title: string; description: string; type: TaskType; typeReason: string } {
+  return { title: t.title, description: textOf(t), ...typeOf(t.title) };
+}
+
+/** description + details + testStrategy, as one Markdown text. */
+function textOf(t: Pick<TmSubtask, 'description' | 'details' | 'testStrategy'>): string {
   const parts = [t.description.trim(), t.details.trim(), t.testStrategy.trim() ? `Test strategy:\n${t.testStrategy.trim()}` : ''];
-  return { title: t.title, description: parts.filter(Boolean).join('\n\n'), ...typeOf(t.title) };
+  return parts.filter(Boolean).join('\n\n');
 }
 
 // Only a title that plainly announces its kind changes the type; anything else is a feature.
@@ -214,7 +243,8 @@ function typeOf(title: string): { type: TaskType; typeReason: string } {
 function fields(t: TaskSpec): Omit<TaskmasterTask, 'id' | 'dependencies' | 'subtasks'> {
   const details = t.files.length ? `Files: ${t.files.join(', ')}` : '';
   const testStrategy = t.acceptanceCriteria.map((c) => `- ${c}`).join('\n');
-  return { title: t.title, description: t.description, details, testStrategy, status: t.status === 'done' ? 'done' : 'pending', priority: tmPriority(t.priority) };
+  const status = t.status === 'done' ? 'done' : 'pending';
+  return { title: t.title, description: t.description, details, testStrategy, status, priority: tmPriority(t.priority) };
 }
 
 const priorityOf = (p: (typeof TM_PRIORITIES)[number] | undefined): Priority => p ?? 'medium';

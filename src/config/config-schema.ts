@@ -1,0 +1,213 @@
+/** What a valid weft.config.yaml is: the zod schema (shape and defaults), normalization and cross-key rules. */
+
+import { z } from 'zod';
+import { TASK_TYPES } from '../core/task.js';
+
+/** A problem found in a config value, located by its key path. */
+export interface ConfigIssue {
+  path: (string | number)[];
+  message: string;
+}
+
+/** How a bad value reads in a message: `"abc"`, `1.5`, `a list`. */
+export function describeValue(value: unknown): string {
+  if (value === undefined) return 'nothing';
+  if (value === null) return 'null';
+  if (Array.isArray(value)) return 'a list';
+  if (typeof value === 'object') return 'a mapping';
+  return JSON.stringify(value);
+}
+
+// Each field builder phrases its own errors, so a message says what was wanted
+// ("a whole number >= 1") rather than zod's type vocabulary ("int", "safeint").
+const got = (iss: { input?: unknown }): string => `got ${describeValue(iss.input)}`;
+
+const wholeNumber = (min: number, max?: number) => {
+  const wanted = max === undefined ? `a whole number >= ${min}` : `a whole number from ${min} to ${max}`;
+  const error = (iss: { input?: unknown }) => `expected ${wanted}, ${got(iss)}`;
+  const base = z.int({ error }).min(min, { error });
+  return max === undefined ? base : base.max(max, { error });
+};
+
+const positiveNumber = () => {
+  const error = (iss: { input?: unknown }) => `expected a number > 0, ${got(iss)}`;
+  return z.number({ error }).positive({ error });
+};
+
+const text = () => {
+  const error = (iss: { input?: unknown }) => `expected non-empty text, ${got(iss)}`;
+  return z.string({ error }).trim().min(1, { error });
+};
+
+const flag = () => z.boolean({ error: (iss) => `expected true or false, ${got(iss)}` });
+
+const textList = () => z.array(text(), { error: (iss) => `expected a list of text, ${got(iss)}` });
+
+// Strict sections reject typos ("concurency") instead of silently ignoring them.
+function section<S extends z.ZodRawShape>(shape: S) {
+  const known = Object.keys(shape).join(', ');
+  return z.strictObject(shape, {
+    error: (iss) =>
+      iss.code === 'unrecognized_keys' ? `unknown key (known keys: ${known})` : `expected a mapping, ${got(iss)}`,
+  });
+}
+
+// `prompt:` with every sub-key commented out is YAML null; it means "use the defaults", not an error.
+const nullAsUnset = <T extends z.ZodType>(schema: T) => z.preprocess((v) => (v === null ? undefined : v), schema);
+
+const mapOf = <T extends z.ZodType>(value: T) =>
+  z.record(z.string(), value, { error: (iss) => `expected a mapping, ${got(iss)}` });
+
+// Environment values are strings to the child process; YAML readers write `DEBUG: 1`.
+const envValue = z
+  .union([z.string(), z.number(), z.boolean()], {
+    error: (iss) => `expected text, a number or true/false, ${got(iss)}`,
+  })
+  .transform(String);
+
+// A command is spawned as argv (task text never reaches a shell), so a string is split here once.
+const command = z
+  .union([text(), z.array(text()).min(1)], {
+    error: (iss) => `expected a command line or a non-empty list of arguments, ${got(iss)}`,
+  })
+  .transform((value, ctx) => {
+    if (Array.isArray(value)) return value;
+    const argv = splitCommandLine(value);
+    if (argv === null) ctx.addIssue({ code: 'custom', message: `unbalanced quote in ${JSON.stringify(value)}` });
+    return argv ?? [];
+  });
+
+const agentSchema = section({
+  command: command.describe('Program and arguments; a string is split like a shell would, without running one'),
+  env: mapOf(envValue).optional().describe('Extra environment variables for the agent process'),
+});
+
+const routeSchema = section({
+  type: z
+    .enum(TASK_TYPES, { error: (iss) => `expected one of ${TASK_TYPES.join(', ')}, ${got(iss)}` })
+    .optional()
+    .describe('Task type this route applies to; omit for a catch-all route'),
+  agent: text().describe('Agent backend name (built-in or from `agents`) for tasks of this type'),
+});
+
+/** The weft.config.yaml schema: every key optional, defaults filled in. */
+export const weftConfigSchema = section({
+  agent: text().optional().describe('Default agent backend: "simulate", "claude", a name from `agents`, or a command line'),
+  concurrency: wholeNumber(1).default(4).describe('How many tasks run at the same time'),
+  maxAttempts: wholeNumber(1).default(3).describe('Tries per task before it is marked failed'),
+  defaultEstimateMinutes: positiveNumber().default(60).describe('Estimate for tasks whose document gives none'),
+  db: text().optional().describe('SQLite file path (relative to the config file) or a postgres:// URL'),
+  verify: text().optional().describe('Quality gate command run in the worktree after the agent, e.g. "npm test"'),
+  timeoutMinutes: positiveNumber().default(30).describe('Time limit for one attempt'),
+  retry: nullAsUnset(
+    section({
+      baseMs: wholeNumber(0).default(2000).describe('First retry delay'),
+      maxMs: wholeNumber(0).default(60000).describe('Longest retry delay'),
+      multiplier: positiveNumber().default(2).describe('Growth factor of the delay per attempt'),
+    }).prefault({}),
+  ).describe('Exponential backoff with jitter between attempts'),
+  circuitBreaker: nullAsUnset(
+    section({
+      consecutiveFailures: wholeNumber(1).default(5).describe('Failures in a row that open the breaker'),
+      halfOpenAfterMs: wholeNumber(0).default(30000).describe('Wait before letting one trial call through'),
+    }).prefault({}),
+  ).describe('Stops calling an agent backend that keeps failing'),
+  agents: nullAsUnset(mapOf(agentSchema).default({})).describe('Custom named agents: name -> { command, env }'),
+  routing: nullAsUnset(
+    z.array(routeSchema, { error: (iss) => `expected a list of { type, agent }, ${got(iss)}` }).default([]),
+  ).describe('Per-task-type agent backend; first matching route wins'),
+  prompt: nullAsUnset(
+    section({
+      maxChars: wholeNumber(1).optional().describe('Upper bound on prompt size; context is trimmed to fit'),
+      templates: text().optional().describe('Directory of prompt templates overriding the built-in ones'),
+    }).prefault({}),
+  ).describe('Prompt building'),
+  git: nullAsUnset(
+    section({
+      baseBranch: text().optional().describe('Branch tasks start from and merge into; default: the current branch'),
+      branchPrefix: text().default('weft/').describe('Prefix of task branch names'),
+      remote: text().default('origin').describe('Remote that branches are pushed to'),
+    }).prefault({}),
+  ).describe('Git branches and remote'),
+  pr: nullAsUnset(
+    section({
+      enabled: flag().default(false).describe('Open a pull request per task'),
+      draft: flag().default(false).describe('Open pull requests as drafts'),
+      labels: textList().default(['weft']).describe('Labels added to every pull request'),
+      reviewers: textList().default([]).describe('Users asked for review'),
+      assignees: textList().default([]).describe('Users assigned to the pull request'),
+      signOff: flag().default(false).describe('Add a Signed-off-by trailer to commits'),
+      autoMerge: flag().default(false).describe('Enable auto-merge once checks pass'),
+    }).prefault({}),
+  ).describe('Pull requests'),
+  server: nullAsUnset(
+    section({
+      host: text().default('127.0.0.1').describe('Address the API and dashboard listen on'),
+      port: wholeNumber(0, 65535).default(7077).describe('Port the API and dashboard listen on'),
+    }).prefault({}),
+  ).describe('HTTP API and dashboard'),
+});
+
+/** A complete, normalized weft configuration. */
+export type WeftConfig = z.output<typeof weftConfigSchema>;
+
+/** The configuration used when there is no config file. */
+export function defaultConfig(): WeftConfig {
+  return weftConfigSchema.parse({});
+}
+
+/** Rules that span several keys, checked after the schema; returns every violation. */
+export function checkConfigRules(config: WeftConfig): ConfigIssue[] {
+  const issues: ConfigIssue[] = [];
+  if (config.retry.maxMs < config.retry.baseMs) {
+    issues.push({ path: ['retry', 'maxMs'], message: `must be >= retry.baseMs (${config.retry.baseMs}), got ${config.retry.maxMs}` });
+  }
+  for (const name of Object.keys(config.agents)) {
+    // Names appear in `agent:` and `routing` where whitespace would read as a command line.
+    if (!/^[A-Za-z0-9][\w.-]*$/.test(name)) {
+      issues.push({ path: ['agents', name], message: 'agent names use letters, digits, ".", "_" and "-" only' });
+    }
+  }
+  const seen = new Map<string, number>();
+  config.routing.forEach((route, i) => {
+    const key = route.type ?? '(any type)';
+    const first = seen.get(key);
+    // A second route for the same type could never match; that is always a mistake.
+    if (first !== undefined) {
+      issues.push({ path: ['routing', i], message: `duplicates routing[${first}] for ${key}` });
+    } else seen.set(key, i);
+  });
+  return issues;
+}
+
+/** Splits a command line into argv with shell-like quoting ('…', "…", \x); null if a quote is unbalanced. */
+export function splitCommandLine(line: string): string[] | null {
+  const args: string[] = [];
+  let current = '';
+  let inArg = false;
+  let quote: '"' | "'" | null = null;
+  for (let i = 0; i < line.length; i++) {
+    const ch = line[i] as string;
+    if (quote) {
+      if (ch === quote) quote = null;
+      else if (ch === '\\' && quote === '"' && i + 1 < line.length) current += line[++i];
+      else current += ch;
+    } else if (ch === '"' || ch === "'") {
+      quote = ch;
+      inArg = true;
+    } else if (ch === '\\' && i + 1 < line.length) {
+      current += line[++i];
+      inArg = true;
+    } else if (/\s/.test(ch)) {
+      if (inArg) args.push(current);
+      current = '';
+      inArg = false;
+    } else {
+      current += ch;
+      inArg = true;
+    }
+  }
+  if (quote) return null;
+  if (inArg) args.push(current);
+  return args;
+}
