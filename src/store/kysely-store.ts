@@ -1,0 +1,852 @@
+/**
+ * The Store over Kysely, shared by SQLite and Postgres. Dialect differences are confined to
+ * `#write` (how a write transaction starts) and a few Postgres-only row locks.
+ */
+import { CompiledQuery, sql } from 'kysely';
+import type { Compilable, Kysely, QueryResult, Transaction } from 'kysely';
+import { ConflictError, InputError, NotFoundError } from '../core/errors.js';
+import { PRIORITY_RANK, SATISFYING_STATUSES } from '../core/task.js';
+import type { Plan, Priority, TaskSpec, TaskStatus, TaskType } from '../core/task.js';
+import { migrateToLatest } from './migrations.js';
+import type { StoreDialect } from './migrations.js';
+import type {
+  AttemptOutcome,
+  AttemptRecord,
+  AttemptStatus,
+  Claim,
+  CompletionResult,
+  ErrorCategory,
+  EventRecord,
+  HeartbeatResult,
+  Json,
+  NewEvent,
+  NewRun,
+  NewTask,
+  RunRecord,
+  RunStatus,
+  SavedPlan,
+  TaskFilter,
+  TaskPage,
+  TaskRecord,
+} from './records.js';
+import type { AttemptRow, Database, EventRow, NewTaskRow, PlanRow, RunRow, TaskRow } from './schema.js';
+import type { RunPatch, Store, TaskPatch } from './store.js';
+
+type Db = Kysely<Database> | Transaction<Database>;
+
+/** Rows per multi-row INSERT / ids per IN list: well under both dialects' bind-parameter limits. */
+const CHUNK = 500;
+/** An attempt keeps at most this much of the agent's output (the end of it). */
+const MAX_OUTPUT_CHARS = 256 * 1024;
+const OPEN: TaskStatus[] = ['pending', 'ready'];
+/** Postgres deadlock and serialization failures: the transaction is safe to run again. */
+const RETRYABLE_PG_CODES = new Set(['40P01', '40001']);
+
+/** Serializes async critical sections. */
+export class AsyncLock {
+  #tail: Promise<unknown> = Promise.resolve();
+
+  /** Runs `fn` after every earlier caller's `fn` has settled. */
+  run<T>(fn: () => Promise<T>): Promise<T> {
+    const result = this.#tail.then(fn, fn);
+    this.#tail = result.catch(() => undefined);
+    return result;
+  }
+}
+
+const SLOT = Symbol('slot');
+type Slot = { readonly [SLOT]: string };
+type SlotName =
+  | 'runId'
+  | 'taskId'
+  | 'workerId'
+  | 'now'
+  | 'expiresAt'
+  | 'number'
+  | 'token'
+  | 'message'
+  | 'result'
+  | 'retryAt'
+  | 'status'
+  | 'category'
+  | 'error'
+  | 'output';
+/** Named placeholders for a prepared query; typed `never` so they fit any column. */
+type Slots = Readonly<Record<SlotName, never>>;
+const slots = new Proxy({}, { get: (_target, key): Slot => ({ [SLOT]: String(key) }) }) as Slots;
+
+function isSlot(value: unknown): value is Slot {
+  return typeof value === 'object' && value !== null && SLOT in value;
+}
+
+/**
+ * A query built and compiled once; each execution only swaps in its named parameters. Building a
+ * Kysely query costs more than running it on SQLite, so the per-task hot path uses these.
+ */
+class Prepared<R> {
+  readonly #compiled: CompiledQuery<R>;
+  readonly #params: (string | { value: unknown })[];
+
+  constructor(query: Compilable<R>) {
+    this.#compiled = query.compile();
+    this.#params = this.#compiled.parameters.map((value) => (isSlot(value) ? value[SLOT] : { value }));
+  }
+
+  execute(db: Db, values: Partial<Record<SlotName, unknown>>): Promise<QueryResult<R>> {
+    const parameters = this.#params.map((p) => {
+      if (typeof p !== 'string') return p.value;
+      if (!(p in values)) throw new Error(`prepared query: missing parameter ${p}`);
+      return values[p as SlotName];
+    });
+    return db.executeQuery({ ...this.#compiled, parameters });
+  }
+
+  get sql(): string {
+    return this.#compiled.sql;
+  }
+}
+
+const BEGIN_IMMEDIATE = CompiledQuery.raw('begin immediate');
+const COMMIT = CompiledQuery.raw('commit');
+const ROLLBACK = CompiledQuery.raw('rollback');
+
+export interface KyselyStoreOptions {
+  /**
+   * SQLite only: the lock every writer to the same database file in this process shares. better-sqlite3
+   * waits for a busy database synchronously, so a second connection in the same process waiting for
+   * the first one's open transaction would block the event loop that has to finish it.
+   */
+  writeLock?: AsyncLock;
+  /** Told the SQL text of each hot-path query once, e.g. so the Postgres pool can prepare it server-side. */
+  onPrepare?: (sql: string) => void;
+}
+
+/** One Store implementation for both dialects; open it with openSqliteStore / openPostgresStore. */
+export class KyselyStore implements Store {
+  readonly dialect: StoreDialect;
+  readonly #db: Kysely<Database>;
+  readonly #writeLock: AsyncLock;
+  readonly #prepared = new Map<string, Prepared<unknown>>();
+  readonly #onPrepare: ((sql: string) => void) | undefined;
+
+  constructor(db: Kysely<Database>, dialect: StoreDialect, opts: KyselyStoreOptions = {}) {
+    this.#db = db;
+    this.dialect = dialect;
+    this.#writeLock = opts.writeLock ?? new AsyncLock();
+    this.#onPrepare = opts.onPrepare;
+  }
+
+  /** Brings the schema up to date. */
+  migrate(): Promise<void> {
+    const run = () => migrateToLatest(this.#db as unknown as Kysely<unknown>, this.dialect);
+    return this.dialect === 'sqlite' ? this.#writeLock.run(run) : run();
+  }
+
+  /** Closes the database (SQLite) or ends the pool (Postgres). */
+  close(): Promise<void> {
+    return this.#db.destroy();
+  }
+
+  /** Runs `fn` in a write transaction: BEGIN IMMEDIATE on SQLite, retried on deadlock on Postgres. */
+  async #write<T>(fn: (db: Db) => Promise<T>): Promise<T> {
+    if (this.dialect === 'sqlite') {
+      // A deferred BEGIN could fail to upgrade its read lock when another process writes; take the write lock up front.
+      const transaction = () =>
+        this.#db.connection().execute(async (conn) => {
+          await conn.executeQuery(BEGIN_IMMEDIATE);
+          try {
+            const result = await fn(conn);
+            await conn.executeQuery(COMMIT);
+            return result;
+          } catch (err) {
+            await conn.executeQuery(ROLLBACK).catch(() => undefined);
+            throw err;
+          }
+        });
+      return this.#writeLock.run(transaction);
+    }
+    for (let attempt = 1; ; attempt++) {
+      try {
+        return await this.#db.transaction().execute(fn);
+      } catch (err) {
+        const code = (err as { code?: unknown }).code;
+        if (attempt >= 5 || typeof code !== 'string' || !RETRYABLE_PG_CODES.has(code)) throw err;
+      }
+    }
+  }
+
+  /** Runs a single write statement, which is atomic by itself; SQLite still takes the process-wide write lock. */
+  #writeOne<T>(fn: (db: Db) => Promise<T>): Promise<T> {
+    return this.dialect === 'sqlite' ? this.#writeLock.run(() => fn(this.#db)) : fn(this.#db);
+  }
+
+  /** The prepared query named `key`, built by `build` on first use. */
+  #query<R>(key: string, build: (db: Kysely<Database>, p: Slots) => Compilable<R>): Prepared<R> {
+    let q = this.#prepared.get(key) as Prepared<R> | undefined;
+    if (!q) {
+      q = new Prepared(build(this.#db, slots));
+      this.#prepared.set(key, q as Prepared<unknown>);
+      this.#onPrepare?.(q.sql);
+    }
+    return q;
+  }
+
+  async savePlan(plan: Plan, meta: { id: string; source: string; createdAt: number }): Promise<SavedPlan> {
+    const row: PlanRow = { id: meta.id, title: plan.title, source: meta.source, created_at: meta.createdAt, plan: JSON.stringify(plan) };
+    await this.#writeOne((db) =>
+      db
+        .insertInto('plans')
+        .values(row)
+        .onConflict((oc) => oc.column('id').doUpdateSet({ title: row.title, source: row.source, created_at: row.created_at, plan: row.plan }))
+        .execute(),
+    );
+    return toPlan(row);
+  }
+
+  async getPlan(id: string): Promise<SavedPlan | undefined> {
+    const row = await this.#db.selectFrom('plans').selectAll().where('id', '=', id).executeTakeFirst();
+    return row && toPlan(row);
+  }
+
+  async listPlans(limit?: number): Promise<SavedPlan[]> {
+    let q = this.#db.selectFrom('plans').selectAll().orderBy('created_at', 'desc').orderBy('id', 'desc');
+    if (limit !== undefined) q = q.limit(limit);
+    return (await q.execute()).map(toPlan);
+  }
+
+  async createRun(run: NewRun, tasks: NewTask[]): Promise<RunRecord> {
+    const specStatus = new Map<string, TaskSpec['status']>();
+    for (const { spec } of tasks) {
+      if (specStatus.has(spec.id)) throw new InputError(`run ${run.id}: duplicate task id ${spec.id}`, { taskId: spec.id });
+      specStatus.set(spec.id, spec.status);
+    }
+    const deps: { run_id: string; task_id: string; depends_on: string }[] = [];
+    for (const { spec } of tasks) {
+      for (const dep of new Set(spec.dependsOn)) {
+        if (!specStatus.has(dep)) {
+          throw new InputError(`task ${spec.id} depends on unknown task ${dep}`, { taskId: spec.id, dependsOn: dep });
+        }
+        deps.push({ run_id: run.id, task_id: spec.id, depends_on: dep });
+      }
+    }
+    const runRow: RunRow = {
+      id: run.id,
+      plan_id: run.planId ?? null,
+      title: run.title,
+      status: 'pending',
+      agent: run.agent,
+      concurrency: run.concurrency,
+      max_attempts: run.maxAttempts,
+      repo: run.repo ?? null,
+      base_branch: run.baseBranch ?? null,
+      branch: run.branch ?? null,
+      options: JSON.stringify(run.options ?? {}),
+      error: null,
+      created_at: run.createdAt,
+      started_at: null,
+      finished_at: null,
+      cancel_requested: 0,
+    };
+    const taskRows: NewTaskRow[] = tasks.map(({ spec, tailMinutes, phase }, seq) => ({
+      run_id: run.id,
+      id: spec.id,
+      seq,
+      run_created_at: run.createdAt,
+      title: spec.title,
+      type: spec.type,
+      priority: spec.priority,
+      priority_rank: PRIORITY_RANK[spec.priority],
+      status: initialStatus(spec, specStatus),
+      depends_on: JSON.stringify(spec.dependsOn),
+      tail_minutes: tailMinutes,
+      phase,
+      estimate_minutes: spec.estimateMinutes,
+      spec: JSON.stringify(spec),
+      agent: spec.agent ?? null,
+      updated_at: run.createdAt,
+    }));
+    await this.#write(async (db) => {
+      const existing = await db.selectFrom('runs').select('id').where('id', '=', run.id).executeTakeFirst();
+      if (existing) throw new ConflictError(`run ${run.id} already exists`, { runId: run.id });
+      await db.insertInto('runs').values(runRow).execute();
+      // Tasks have ~30 columns; keep each statement's parameter count modest.
+      for (const part of chunks(taskRows, 100)) await db.insertInto('tasks').values(part).execute();
+      for (const part of chunks(deps, CHUNK)) await db.insertInto('task_deps').values(part).execute();
+    });
+    return toRun(runRow);
+  }
+
+  async getRun(id: string): Promise<RunRecord | undefined> {
+    const row = await this.#db.selectFrom('runs').selectAll().where('id', '=', id).executeTakeFirst();
+    return row && toRun(row);
+  }
+
+  async latestRun(): Promise<RunRecord | undefined> {
+    return (await this.listRuns(1))[0];
+  }
+
+  async listRuns(limit?: number): Promise<RunRecord[]> {
+    let q = this.#db.selectFrom('runs').selectAll().orderBy('created_at', 'desc').orderBy('id', 'desc');
+    if (limit !== undefined) q = q.limit(limit);
+    return (await q.execute()).map(toRun);
+  }
+
+  async updateRun(id: string, patch: RunPatch): Promise<void> {
+    const set: Partial<RunRow> = {};
+    if (patch.status !== undefined) set.status = patch.status;
+    if (patch.startedAt !== undefined) set.started_at = patch.startedAt;
+    if (patch.finishedAt !== undefined) set.finished_at = patch.finishedAt;
+    if (patch.branch !== undefined) set.branch = patch.branch;
+    if (patch.error !== undefined) set.error = patch.error;
+    if (patch.baseBranch !== undefined) set.base_branch = patch.baseBranch;
+    if (Object.keys(set).length === 0) {
+      if (!(await this.getRun(id))) throw new NotFoundError(`run ${id} not found`, { runId: id });
+      return;
+    }
+    const res = await this.#writeOne((db) => db.updateTable('runs').set(set).where('id', '=', id).executeTakeFirst());
+    if (res.numUpdatedRows === 0n) throw new NotFoundError(`run ${id} not found`, { runId: id });
+  }
+
+  async listTasks(runId: string): Promise<TaskRecord[]> {
+    const rows = await this.#db.selectFrom('tasks').selectAll().where('run_id', '=', runId).orderBy('seq').execute();
+    return rows.map(toTask);
+  }
+
+  async getTask(runId: string, taskId: string): Promise<TaskRecord | undefined> {
+    const row = await this.#db.selectFrom('tasks').selectAll().where('run_id', '=', runId).where('id', '=', taskId).executeTakeFirst();
+    return row && toTask(row);
+  }
+
+  async findTasks(filter: TaskFilter): Promise<TaskPage> {
+    const limit = Math.max(1, Math.floor(filter.limit));
+    let q = this.#db.selectFrom('tasks').selectAll();
+    if (filter.runId !== undefined) q = q.where('run_id', '=', filter.runId);
+    if (filter.status !== undefined) q = q.where('status', '=', filter.status);
+    if (filter.priority !== undefined) q = q.where('priority', '=', filter.priority);
+    if (filter.type !== undefined) q = q.where('type', '=', filter.type);
+    if (filter.cursor) {
+      const [at, runId, taskId] = decodeCursor(filter.cursor);
+      // Keyset condition for ORDER BY run_created_at DESC, run_id DESC, id ASC.
+      q = q.where((eb) =>
+        eb.or([
+          eb('run_created_at', '<', at),
+          eb.and([eb('run_created_at', '=', at), eb('run_id', '<', runId)]),
+          eb.and([eb('run_created_at', '=', at), eb('run_id', '=', runId), eb('id', '>', taskId)]),
+        ]),
+      );
+    }
+    const rows = await q
+      .orderBy('run_created_at', 'desc')
+      .orderBy('run_id', 'desc')
+      .orderBy('id', 'asc')
+      .limit(limit + 1)
+      .execute();
+    const page = rows.slice(0, limit);
+    const last = page[page.length - 1];
+    const nextCursor = rows.length > limit && last ? encodeCursor([last.run_created_at, last.run_id, last.id]) : null;
+    return { tasks: page.map(toTask), nextCursor };
+  }
+
+  async updateTask(runId: string, taskId: string, patch: TaskPatch): Promise<void> {
+    const set: Partial<TaskRow> = {};
+    if (patch.branch !== undefined) set.branch = patch.branch;
+    if (patch.prUrl !== undefined) set.pr_url = patch.prUrl;
+    if (patch.result !== undefined) set.result = json(patch.result);
+    if (patch.agent !== undefined) set.agent = patch.agent;
+    set.updated_at = Date.now();
+    const res = await this.#writeOne((db) =>
+      db.updateTable('tasks').set(set).where('run_id', '=', runId).where('id', '=', taskId).executeTakeFirst(),
+    );
+    if (res.numUpdatedRows === 0n) throw new NotFoundError(`task ${taskId} not found in run ${runId}`, { runId, taskId });
+  }
+
+  async listAttempts(runId: string, taskId?: string): Promise<AttemptRecord[]> {
+    let q = this.#db.selectFrom('attempts').selectAll().where('run_id', '=', runId);
+    q = taskId !== undefined ? q.where('task_id', '=', taskId) : q.orderBy('started_at');
+    return (await q.orderBy('task_id').orderBy('number').execute()).map(toAttempt);
+  }
+
+  async claimNext(runId: string, workerId: string, leaseMs: number, now: number): Promise<Claim | undefined> {
+    const claim = this.#query('claim', (db, p) => {
+      let best = db
+        .selectFrom('tasks')
+        .select('id')
+        .where('run_id', '=', p.runId)
+        .where('status', '=', 'ready')
+        .where((eb) => eb.or([eb('not_before', 'is', null), eb('not_before', '<=', p.now)]))
+        .orderBy('tail_minutes', 'desc')
+        .orderBy('priority_rank', 'asc')
+        .orderBy('id', 'asc')
+        .limit(1);
+      // Concurrent claimers on Postgres each skip rows another one has locked instead of queueing on them.
+      if (this.dialect === 'postgres') best = best.forUpdate().skipLocked();
+      return db
+        .updateTable('tasks')
+        .set((eb) => ({
+          status: 'running',
+          lease_token: eb('lease_token', '+', 1),
+          lease_owner: p.workerId,
+          lease_expires_at: p.expiresAt,
+          attempt_count: eb('attempt_count', '+', 1),
+          started_at: eb.fn.coalesce('started_at', sql<number>`cast(${p.now} as bigint)`),
+          updated_at: p.now,
+        }))
+        .where('run_id', '=', p.runId)
+        .where('id', '=', best)
+        .where('status', '=', 'ready')
+        .returningAll();
+    });
+    const openAttempt = this.#query('openAttempt', (db, p) =>
+      db.insertInto('attempts').values({
+        run_id: p.runId,
+        task_id: p.taskId,
+        number: p.number,
+        status: 'running',
+        worker_id: p.workerId,
+        token: p.token,
+        started_at: p.now,
+      }),
+    );
+    return this.#write(async (db) => {
+      const [row] = (await claim.execute(db, { runId, workerId, now, expiresAt: now + leaseMs })).rows;
+      if (!row) return undefined;
+      const attempt: AttemptRow = {
+        run_id: runId,
+        task_id: row.id,
+        number: row.attempt_count,
+        status: 'running',
+        worker_id: workerId,
+        token: row.lease_token,
+        started_at: now,
+        finished_at: null,
+        error_category: null,
+        error: null,
+        output: null,
+        result: null,
+      };
+      await openAttempt.execute(db, { runId, taskId: row.id, number: row.attempt_count, workerId, token: row.lease_token, now });
+      return { task: toTask(row), attempt: toAttempt(attempt), token: row.lease_token };
+    });
+  }
+
+  async heartbeat(runId: string, taskId: string, token: number, leaseMs: number, now: number): Promise<HeartbeatResult> {
+    const extend = this.#query('heartbeat', (db, p) =>
+      db
+        .updateTable('tasks')
+        .set({ lease_expires_at: p.expiresAt })
+        .where('run_id', '=', p.runId)
+        .where('id', '=', p.taskId)
+        .where('status', '=', 'running')
+        .where('lease_token', '=', p.token)
+        .returning('cancel_requested'),
+    );
+    const [row] = (await this.#writeOne((db) => extend.execute(db, { runId, taskId, token, expiresAt: now + leaseMs }))).rows;
+    if (row) return { ok: true, cancelRequested: row.cancel_requested !== 0 };
+    const cur = await this.#db
+      .selectFrom('tasks')
+      .select(['status', 'cancel_requested'])
+      .where('run_id', '=', runId)
+      .where('id', '=', taskId)
+      .executeTakeFirst();
+    return { ok: false, cancelRequested: cur !== undefined && (cur.cancel_requested !== 0 || cur.status === 'cancelled') };
+  }
+
+  async completeAttempt(runId: string, taskId: string, token: number, outcome: AttemptOutcome, now: number): Promise<CompletionResult> {
+    const variant = completionVariant(outcome);
+    // The token check and the state change are one statement, so a stale worker can never win a race.
+    const finishTask = this.#query(`complete:${variant}`, (db, p) =>
+      db
+        .updateTable('tasks')
+        .set(taskCompletion(variant, p))
+        .where('run_id', '=', p.runId)
+        .where('id', '=', p.taskId)
+        .where('status', '=', 'running')
+        .where('lease_token', '=', p.token)
+        .returningAll(),
+    );
+    const finishAttempt = this.#query('finishAttempt', (db, p) =>
+      db
+        .updateTable('attempts')
+        .set({ status: p.status, error_category: p.category, error: p.error, output: p.output, result: p.result, finished_at: p.now })
+        .where('run_id', '=', p.runId)
+        .where('task_id', '=', p.taskId)
+        .where('number', '=', p.number),
+    );
+    const message = outcome.kind === 'succeeded' ? null : outcome.message;
+    const result = outcome.kind === 'cancelled' ? undefined : outcome.result;
+    return this.#write(async (db) => {
+      const values = { runId, taskId, token, now, message, result: json(result), retryAt: outcome.kind === 'failed' ? outcome.retryAt : null };
+      const [row] = (await finishTask.execute(db, values)).rows;
+      if (!row) throw await staleToken(db, runId, taskId, token);
+      await finishAttempt.execute(db, { runId, taskId, number: row.attempt_count, now, ...attemptCompletion(outcome) });
+      let unblocked: string[] = [];
+      let blocked: string[] = [];
+      if (row.status === 'succeeded') unblocked = await this.#readyDependents(db, runId, taskId, now);
+      else if (row.status === 'failed' || row.status === 'cancelled') blocked = await this.#blockDependents(db, runId, taskId, now);
+      return { task: toTask(row), unblocked, blocked };
+    });
+  }
+
+  async reclaimExpired(runId: string, now: number, isOwnerGone?: (owner: string) => boolean): Promise<string[]> {
+    let q = this.#db
+      .selectFrom('tasks')
+      .select(['id', 'lease_owner', 'lease_token', 'lease_expires_at'])
+      .where('run_id', '=', runId)
+      .where('status', '=', 'running');
+    if (!isOwnerGone) q = q.where('lease_expires_at', '<=', now);
+    const victims = (await q.execute()).flatMap((r) => {
+      const expired = r.lease_expires_at === null || r.lease_expires_at <= now;
+      const gone = !expired && isOwnerGone !== undefined && r.lease_owner !== null && isOwnerGone(r.lease_owner);
+      return expired || gone ? [{ id: r.id, token: r.lease_token, reason: expired ? 'lease expired' : `worker ${r.lease_owner} is gone` }] : [];
+    });
+    if (victims.length === 0) return [];
+    return this.#write(async (db) => {
+      const reclaimed: string[] = [];
+      for (const v of victims) {
+        // A task whose cancellation was pending is cancelled rather than handed out again.
+        const row = await db
+          .updateTable('tasks')
+          .set({
+            status: sql<string>`case when cancel_requested = 1 then 'cancelled' else 'ready' end`,
+            finished_at: sql<number | null>`case when cancel_requested = 1 then cast(${now} as bigint) else null end`,
+            error: sql<string | null>`case when cancel_requested = 1 then 'cancelled' else error end`,
+            updated_at: now,
+          })
+          .where('run_id', '=', runId)
+          .where('id', '=', v.id)
+          .where('status', '=', 'running')
+          .where('lease_token', '=', v.token)
+          .returning(['id', 'status', 'attempt_count'])
+          .executeTakeFirst();
+        if (!row) continue; // completed or reclaimed since we looked
+        await db
+          .updateTable('attempts')
+          .set({ status: 'interrupted', error_category: 'interrupted', error: v.reason, finished_at: now })
+          .where('run_id', '=', runId)
+          .where('task_id', '=', v.id)
+          .where('number', '=', row.attempt_count)
+          .where('status', '=', 'running')
+          .execute();
+        if (row.status === 'cancelled') await this.#blockDependents(db, runId, v.id, now);
+        reclaimed.push(row.id);
+      }
+      return reclaimed;
+    });
+  }
+
+  async requestCancel(runId: string, taskId: string | undefined, now: number): Promise<string[]> {
+    return this.#write(async (db) => {
+      const cancelNow = { status: 'cancelled', finished_at: now, error: 'cancelled', updated_at: now };
+      if (taskId === undefined) {
+        const run = await db.updateTable('runs').set({ cancel_requested: 1 }).where('id', '=', runId).returning('id').executeTakeFirst();
+        if (!run) throw new NotFoundError(`run ${runId} not found`, { runId });
+        // Every task not started is cancelled here, so no dependent is left to block.
+        const rows = await db
+          .updateTable('tasks')
+          .set(cancelNow)
+          .where('run_id', '=', runId)
+          .where('status', 'in', OPEN)
+          .returning('id')
+          .execute();
+        await db
+          .updateTable('tasks')
+          .set({ cancel_requested: 1, updated_at: now })
+          .where('run_id', '=', runId)
+          .where('status', '=', 'running')
+          .execute();
+        return rows.map((r) => r.id).sort();
+      }
+      const task = (q: Db) => q.updateTable('tasks').where('run_id', '=', runId).where('id', '=', taskId);
+      const cancelled = await task(db).set(cancelNow).where('status', 'in', OPEN).returning('id').executeTakeFirst();
+      if (cancelled) {
+        await this.#blockDependents(db, runId, taskId, now);
+        return [taskId];
+      }
+      const flagged = await task(db).set({ cancel_requested: 1, updated_at: now }).where('status', '=', 'running').returning('id').executeTakeFirst();
+      if (!flagged && !(await db.selectFrom('tasks').select('id').where('run_id', '=', runId).where('id', '=', taskId).executeTakeFirst())) {
+        throw new NotFoundError(`task ${taskId} not found in run ${runId}`, { runId, taskId });
+      }
+      return [];
+    });
+  }
+
+  async appendEvents(events: NewEvent[]): Promise<void> {
+    if (events.length === 0) return;
+    const rows = events.map((e) => ({ run_id: e.runId, task_id: e.taskId, type: e.type, at: e.at, data: json(e.data) }));
+    if (rows.length <= CHUNK) {
+      await this.#writeOne((db) => db.insertInto('events').values(rows).execute());
+      return;
+    }
+    await this.#write(async (db) => {
+      for (const part of chunks(rows, CHUNK)) await db.insertInto('events').values(part).execute();
+    });
+  }
+
+  async listEvents(opts: { runId?: string; afterId?: number; limit?: number }): Promise<EventRecord[]> {
+    let q = this.#db.selectFrom('events').selectAll();
+    if (opts.runId !== undefined) q = q.where('run_id', '=', opts.runId);
+    if (opts.afterId !== undefined) q = q.where('id', '>', opts.afterId);
+    const rows = await q.orderBy('id').limit(opts.limit ?? 1000).execute();
+    return rows.map(toEvent);
+  }
+
+  /** Readies the pending dependents of `taskId` whose dependencies are now all satisfied. */
+  async #readyDependents(db: Db, runId: string, taskId: string, now: number): Promise<string[]> {
+    const dependents = (q: Kysely<Database>, p: Slots) =>
+      q.selectFrom('task_deps').select('task_id').where('run_id', '=', p.runId).where('depends_on', '=', p.taskId);
+    if (this.dialect === 'postgres') {
+      // Two dependencies finishing at once must not both miss each other's commit: lock the shared
+      // dependents (in id order, so lockers never deadlock), then check with a fresh snapshot.
+      const lock = this.#query('lockDependents', (q, p) =>
+        q.selectFrom('tasks').select('id').where('run_id', '=', p.runId).where('id', 'in', dependents(q, p)).orderBy('id').forUpdate(),
+      );
+      await lock.execute(db, { runId, taskId });
+    }
+    // The row-value IN and the scalar subqueries keep SQLite on primary-key probes; with `id IN` and a
+    // join it prefers walking every pending task of the run through the claim index.
+    const ready = this.#query('readyDependents', (q, p) =>
+      q
+        .updateTable('tasks')
+        .set({ status: 'ready', updated_at: p.now })
+        .where(({ eb, refTuple }) =>
+          eb(
+            refTuple('run_id', 'id'),
+            'in',
+            q.selectFrom('task_deps').select(['run_id', 'task_id']).where('run_id', '=', p.runId).where('depends_on', '=', p.taskId).$asTuple('run_id', 'task_id'),
+          ),
+        )
+        .where('status', '=', 'pending')
+        .where(({ not, exists, selectFrom }) =>
+          not(
+            exists(
+              selectFrom('task_deps as d')
+                .select('d.depends_on')
+                .where('d.run_id', '=', p.runId)
+                .whereRef('d.task_id', '=', 'tasks.id')
+                .where(
+                  (eb) =>
+                    eb
+                      .selectFrom('tasks as t')
+                      .select('t.status')
+                      .whereRef('t.run_id', '=', 'd.run_id')
+                      .whereRef('t.id', '=', 'd.depends_on'),
+                  'not in',
+                  SATISFYING_STATUSES,
+                ),
+            ),
+          ),
+        )
+        .returning('id'),
+    );
+    const { rows } = await ready.execute(db, { runId, taskId, now });
+    return rows.map((r) => r.id).sort();
+  }
+
+  /** Blocks every unfinished transitive dependent of `rootId`. */
+  async #blockDependents(db: Db, runId: string, rootId: string, now: number): Promise<string[]> {
+    const { rows } = await sql<{ id: string }>`
+      with recursive dep(id) as (
+        select d.task_id from task_deps d
+          where d.run_id = ${runId} and d.depends_on = ${rootId}
+            and (select t.status from tasks t where t.run_id = d.run_id and t.id = d.task_id) in ('pending', 'ready')
+        union
+        select d.task_id from dep
+          join task_deps d on d.run_id = ${runId} and d.depends_on = dep.id
+          where (select t.status from tasks t where t.run_id = d.run_id and t.id = d.task_id) in ('pending', 'ready')
+      )
+      select id from dep order by id`.execute(db);
+    const blocked: string[] = [];
+    for (const ids of chunks(rows.map((r) => r.id), CHUNK)) {
+      if (this.dialect === 'postgres') {
+        await db.selectFrom('tasks').select('id').where('run_id', '=', runId).where('id', 'in', ids).orderBy('id').forUpdate().execute();
+      }
+      const done = await db
+        .updateTable('tasks')
+        .set({ status: 'blocked', error: `blocked by ${rootId}`, finished_at: now, updated_at: now })
+        .where('run_id', '=', runId)
+        .where('id', 'in', ids)
+        .where('status', 'in', OPEN)
+        .returning('id')
+        .execute();
+      blocked.push(...done.map((r) => r.id));
+    }
+    return blocked.sort();
+  }
+}
+
+function initialStatus(spec: TaskSpec, specStatus: Map<string, TaskSpec['status']>): TaskStatus {
+  if (spec.status === 'done') return 'done';
+  return spec.dependsOn.every((dep) => specStatus.get(dep) === 'done') ? 'ready' : 'pending';
+}
+
+type CompletionVariant = 'succeeded' | 'succeeded+result' | 'failed' | 'failed+result' | 'retry' | 'retry+result' | 'cancelled';
+
+function completionVariant(outcome: AttemptOutcome): CompletionVariant {
+  if (outcome.kind === 'cancelled') return 'cancelled';
+  const base = outcome.kind === 'succeeded' ? 'succeeded' : outcome.retryAt === null ? 'failed' : 'retry';
+  // An outcome without a result leaves one stored earlier (updateTask) alone.
+  return outcome.result === undefined ? base : `${base}+result`;
+}
+
+/** The task columns a completion sets; retry-vs-cancel is decided in SQL from the row's cancel flag. */
+function taskCompletion(variant: CompletionVariant, p: Slots) {
+  const result = variant.endsWith('+result') ? { result: p.result } : {};
+  switch (variant) {
+    case 'succeeded':
+    case 'succeeded+result':
+      return { status: 'succeeded', finished_at: p.now, error: null, updated_at: p.now, ...result };
+    case 'cancelled':
+      return { status: 'cancelled', finished_at: p.now, error: p.message, updated_at: p.now };
+    case 'failed':
+    case 'failed+result':
+      return { status: 'failed', finished_at: p.now, error: p.message, failed_attempts: sql<number>`failed_attempts + 1`, updated_at: p.now, ...result };
+    case 'retry':
+    case 'retry+result':
+      // A retry of a task whose cancellation was requested would only be cancelled again: cancel it now.
+      return {
+        status: sql<string>`case when cancel_requested = 1 then 'cancelled' else 'ready' end`,
+        finished_at: sql<number | null>`case when cancel_requested = 1 then cast(${p.now} as bigint) else null end`,
+        not_before: p.retryAt,
+        error: p.message,
+        failed_attempts: sql<number>`failed_attempts + 1`,
+        updated_at: p.now,
+        ...result,
+      };
+  }
+}
+
+function attemptCompletion(outcome: AttemptOutcome) {
+  const output = boundOutput(outcome.output);
+  switch (outcome.kind) {
+    case 'succeeded':
+      return { status: 'succeeded', category: null, error: null, output, result: json(outcome.result) };
+    case 'failed':
+      return { status: 'failed', category: outcome.category, error: outcome.message, output, result: json(outcome.result) };
+    case 'cancelled':
+      return { status: 'cancelled', category: 'cancelled', error: outcome.message, output, result: null };
+  }
+}
+
+async function staleToken(db: Db, runId: string, taskId: string, token: number): Promise<Error> {
+  const cur = await db
+    .selectFrom('tasks')
+    .select(['status', 'lease_token'])
+    .where('run_id', '=', runId)
+    .where('id', '=', taskId)
+    .executeTakeFirst();
+  if (!cur) return new NotFoundError(`task ${taskId} not found in run ${runId}`, { runId, taskId });
+  return new ConflictError(
+    `task ${taskId} of run ${runId}: token ${token} is not current (current ${cur.lease_token}, status ${cur.status}); result discarded`,
+    { runId, taskId, token, currentToken: cur.lease_token, status: cur.status },
+  );
+}
+
+function boundOutput(output: string | null | undefined): string | null {
+  if (output === undefined || output === null) return null;
+  return output.length > MAX_OUTPUT_CHARS ? output.slice(output.length - MAX_OUTPUT_CHARS) : output;
+}
+
+function json(value: Json | undefined): string | null {
+  return value === undefined || value === null ? null : JSON.stringify(value);
+}
+
+function parseJson(text: string | null): Json {
+  return text === null ? null : (JSON.parse(text) as Json);
+}
+
+function* chunks<T>(items: T[], size: number): Generator<T[]> {
+  for (let i = 0; i < items.length; i += size) yield items.slice(i, i + size);
+}
+
+type Cursor = [runCreatedAt: number, runId: string, taskId: string];
+
+function encodeCursor(cursor: Cursor): string {
+  return Buffer.from(JSON.stringify(cursor)).toString('base64url');
+}
+
+function decodeCursor(text: string): Cursor {
+  try {
+    const value: unknown = JSON.parse(Buffer.from(text, 'base64url').toString('utf8'));
+    if (Array.isArray(value) && value.length === 3 && typeof value[0] === 'number' && typeof value[1] === 'string' && typeof value[2] === 'string') {
+      return [value[0], value[1], value[2]];
+    }
+  } catch {
+    // fall through to the error below
+  }
+  throw new InputError(`invalid cursor: ${text}`, { cursor: text });
+}
+
+function toPlan(r: PlanRow): SavedPlan {
+  return { id: r.id, title: r.title, source: r.source, createdAt: r.created_at, plan: JSON.parse(r.plan) as Json };
+}
+
+function toRun(r: RunRow): RunRecord {
+  return {
+    id: r.id,
+    planId: r.plan_id,
+    title: r.title,
+    status: r.status as RunStatus,
+    agent: r.agent,
+    concurrency: r.concurrency,
+    maxAttempts: r.max_attempts,
+    repo: r.repo,
+    baseBranch: r.base_branch,
+    branch: r.branch,
+    options: JSON.parse(r.options) as RunRecord['options'],
+    error: r.error,
+    createdAt: r.created_at,
+    startedAt: r.started_at,
+    finishedAt: r.finished_at,
+    cancelRequested: r.cancel_requested !== 0,
+  };
+}
+
+function toTask(r: TaskRow): TaskRecord {
+  return {
+    runId: r.run_id,
+    id: r.id,
+    title: r.title,
+    type: r.type as TaskType,
+    priority: r.priority as Priority,
+    status: r.status as TaskStatus,
+    dependsOn: JSON.parse(r.depends_on) as string[],
+    tailMinutes: r.tail_minutes,
+    phase: r.phase,
+    estimateMinutes: r.estimate_minutes,
+    spec: JSON.parse(r.spec) as TaskSpec,
+    agent: r.agent,
+    branch: r.branch,
+    prUrl: r.pr_url,
+    error: r.error,
+    failedAttempts: r.failed_attempts,
+    attemptCount: r.attempt_count,
+    lease: r.lease_owner === null ? null : { owner: r.lease_owner, token: r.lease_token, expiresAt: r.lease_expires_at ?? 0 },
+    notBefore: r.not_before,
+    cancelRequested: r.cancel_requested !== 0,
+    result: parseJson(r.result),
+    startedAt: r.started_at,
+    finishedAt: r.finished_at,
+    updatedAt: r.updated_at,
+  };
+}
+
+function toAttempt(r: AttemptRow): AttemptRecord {
+  return {
+    runId: r.run_id,
+    taskId: r.task_id,
+    number: r.number,
+    status: r.status as AttemptStatus,
+    workerId: r.worker_id,
+    token: r.token,
+    startedAt: r.started_at,
+    finishedAt: r.finished_at,
+    errorCategory: r.error_category as ErrorCategory | null,
+    error: r.error,
+    output: r.output,
+    result: parseJson(r.result),
+  };
+}
+
+function toEvent(r: EventRow): EventRecord {
+  return { id: r.id, runId: r.run_id, taskId: r.task_id, type: r.type, at: r.at, data: parseJson(r.data) };
+}
