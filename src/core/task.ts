@@ -48,10 +48,10 @@ export interface TaskSpec {
   requirementId: string;
   requirementTitle: string;
   /** Agent backend override from an `Agent:` metadata line. */
-  agent?: string;
+  agent?: string | undefined;
   source: SourceLocation;
   /** Why the planner added dependencies or the task itself (shown by `--explain`). */
-  notes?: string[];
+  notes?: string[] | undefined;
 }
 
 /** Per-task analysis attached by the planner. */

@@ -7,6 +7,8 @@ import { META_KEYS, type ChecklistItem, type MetaKey, type RequirementSection, t
 import { slugify } from './slug.js';
 
 const md = new MarkdownIt('commonmark');
+// Only block structure matters here; inline parsing (emphasis, links) is most of markdown-it's time.
+md.core.ruler.disable(['inline', 'text_join']);
 
 const META_LINE = /^\s*(?:[-*+]\s+)?(?:\*\*|__)?([A-Za-z][A-Za-z -]*?)(?:\*\*|__)?\s*:\s*(?:\*\*|__)?\s*(.*?)\s*$/;
 const EXPLICIT_ID = /^([A-Za-z0-9][A-Za-z0-9_.-]*)\s*:\s*(\S.*)$/;
@@ -22,7 +24,7 @@ export function parseRequirements(text: string, file: string): RequirementsDoc {
 
   let title = '';
   let titleEnd = 0;
-  const sections: { start: number; end: number; headingText: string }[] = [];
+  const sections: Section[] = [];
   for (let i = 0; i < tokens.length; i++) {
     const t = tokens[i]!;
     if (t.type !== 'heading_open' || !t.map) continue;
@@ -32,8 +34,11 @@ export function parseRequirements(text: string, file: string): RequirementsDoc {
       titleEnd = t.map[1];
     } else if (t.tag === 'h2') {
       const last = sections.at(-1);
-      if (last) last.end = t.map[0];
-      sections.push({ start: t.map[0], end: lines.length, headingText: content });
+      if (last) {
+        last.end = t.map[0];
+        last.tokenEnd = i;
+      }
+      sections.push({ start: t.map[0], end: lines.length, headingText: content, tokenStart: i, tokenEnd: tokens.length });
     }
   }
   if (sections.length === 0) {
@@ -46,12 +51,16 @@ export function parseRequirements(text: string, file: string): RequirementsDoc {
   return { file, title: title || requirements[0]!.title, context, requirements };
 }
 
-function parseSection(
-  tokens: Token[],
-  lines: string[],
-  section: { start: number; end: number; headingText: string },
-  file: string,
-): RequirementSection {
+/** A `##` section: 0-based line range [start, end) and token index range [tokenStart, tokenEnd). */
+interface Section {
+  start: number;
+  end: number;
+  headingText: string;
+  tokenStart: number;
+  tokenEnd: number;
+}
+
+function parseSection(tokens: Token[], lines: string[], section: Section, file: string): RequirementSection {
   const headingLine = section.start + 1;
   const explicit = EXPLICIT_ID.exec(section.headingText);
   const title = (explicit ? explicit[2]! : section.headingText).trim();
@@ -73,8 +82,7 @@ function parseSection(
 
   const items: ChecklistItem[] = [];
   const acceptanceCriteria: string[] = [];
-  // Token ranges are in 0-based lines [start, end); only tokens inside this section matter.
-  const inSection = (t: Token) => t.map !== null && t.map[0] >= section.start && t.map[1] <= section.end;
+  // Token line ranges are 0-based [start, end).
   const skipRange = (t: Token) => {
     for (let r = t.map![0]; r < t.map![1]; r++) skip.add(r);
   };
@@ -84,11 +92,11 @@ function parseSection(
   let labelSeen = false;
   let labelledListOpen = false;
   let depth = 0;
-  for (let i = 0; i < tokens.length; i++) {
+  for (let i = section.tokenStart + 3; i < section.tokenEnd; i++) {
     const t = tokens[i]!;
     if (t.type === 'bullet_list_open' || t.type === 'ordered_list_open') {
       depth++;
-      if (depth === 1 && labelSeen && inSection(t)) {
+      if (depth === 1 && labelSeen) {
         labelledListOpen = true;
         labelSeen = false;
       }
@@ -96,7 +104,6 @@ function parseSection(
       depth--;
       if (depth === 0) labelledListOpen = false;
     }
-    if (!inSection(t)) continue;
     const inAcceptance = acceptanceHeadingLevel > 0 || labelledListOpen;
     if (t.type === 'heading_open') {
       const level = Number(t.tag.slice(1));

@@ -1,0 +1,23 @@
+/** Typed lifecycle events. The terminal progress view, the logs, the store and the dashboard all listen to these. */
+import { EventEmitter } from 'node:events';
+import type { ErrorCategory } from '../store/records.js';
+
+export interface EngineEventMap {
+  'run.started': { runId: string; title: string; tasks: number; concurrency: number; resumed: boolean };
+  'task.started': { runId: string; taskId: string; title: string; attempt: number; agent: string };
+  'task.output': { runId: string; taskId: string; attempt: number; chunk: string };
+  'attempt.failed': { runId: string; taskId: string; attempt: number; category: ErrorCategory; message: string; willRetry: boolean };
+  'retry.scheduled': { runId: string; taskId: string; attempt: number; delayMs: number };
+  'task.succeeded': { runId: string; taskId: string; attempt: number; durationMs: number; prUrl: string | null };
+  'task.failed': { runId: string; taskId: string; attempt: number; category: ErrorCategory; message: string };
+  'task.blocked': { runId: string; taskId: string; by: string };
+  'task.cancelled': { runId: string; taskId: string };
+  'task.reclaimed': { runId: string; taskId: string };
+  'backend.paused': { runId: string; backend: string; untilMs: number; reason: string };
+  'run.finished': { runId: string; status: string; succeeded: number; failed: number; blocked: number; cancelled: number; durationMs: number };
+}
+
+export type EngineEventName = keyof EngineEventMap;
+
+/** An EventEmitter whose event names and payloads are checked by the compiler. */
+export class EngineEvents extends EventEmitter<{ [K in EngineEventName]: [EngineEventMap[K]] }> {}
