@@ -1,7 +1,12 @@
 /** Wires every command into one commander program. */
 import { Command } from 'commander';
 import { readFileSync } from 'node:fs';
+import { registerExportCommand } from './commands/export.js';
+import { registerImportCommand } from './commands/import.js';
+import { registerInitCommand } from './commands/init.js';
+import { registerNextCommand } from './commands/next.js';
 import { registerPlanCommands } from './commands/plan.js';
+import { registerPromptCommand } from './commands/prompt.js';
 
 const pkg = JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { version: string };
 
@@ -13,6 +18,11 @@ export function createProgram(): Command {
     .showHelpAfterError('(run with --help for usage)')
     .exitOverride()
     .configureHelp({ sortSubcommands: false, showGlobalOptions: true });
+  registerInitCommand(program);
   registerPlanCommands(program);
+  registerNextCommand(program);
+  registerPromptCommand(program);
+  registerImportCommand(program);
+  registerExportCommand(program);
   return program;
 }
