@@ -1,12 +1,16 @@
 /** Wires every command into one commander program. */
 import { Command } from 'commander';
 import { readFileSync } from 'node:fs';
+import { registerCancelCommand } from './commands/cancel.js';
 import { registerExportCommand } from './commands/export.js';
 import { registerImportCommand } from './commands/import.js';
 import { registerInitCommand } from './commands/init.js';
 import { registerNextCommand } from './commands/next.js';
 import { registerPlanCommands } from './commands/plan.js';
 import { registerPromptCommand } from './commands/prompt.js';
+import { registerInspectCommands } from './commands/inspect.js';
+import { registerRunCommands } from './commands/run.js';
+import { registerSimulateCommand } from './commands/simulate.js';
 
 const pkg = JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { version: string };
 
@@ -22,6 +26,10 @@ export function createProgram(): Command {
   registerPlanCommands(program);
   registerNextCommand(program);
   registerPromptCommand(program);
+  registerRunCommands(program);
+  registerInspectCommands(program);
+  registerCancelCommand(program);
+  registerSimulateCommand(program);
   registerImportCommand(program);
   registerExportCommand(program);
   return program;

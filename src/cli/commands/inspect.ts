@@ -1,0 +1,102 @@
+/** `weft status`, `weft runs`, `weft report`, `weft stats`: read-only views of the store. */
+import { Option, type Command } from 'commander';
+import { styleText } from 'node:util';
+import { computeStats, formatDuration, reportJson, reportMarkdown } from '../../engine/run-report.js';
+import { iso, loadRunStatus, resolveRunId } from '../../engine/run-status.js';
+import type { TaskRecord } from '../../store/records.js';
+import { printJson, useColor } from '../output.js';
+import { DB_HELP, withWeft } from '../with-weft.js';
+
+const STATUS_STYLE: Record<string, Parameters<typeof styleText>[0]> = {
+  succeeded: 'green', done: 'green', failed: 'red', blocked: 'yellow', cancelled: 'dim', running: 'cyan', ready: 'blue', pending: 'dim',
+};
+
+/** Registers the read-only commands. */
+export function registerInspectCommands(program: Command): void {
+  program
+    .command('status')
+    .description("A run's tasks and attempts (default: the latest run)")
+    .argument('[run-id]')
+    .option('--db <db>', DB_HELP)
+    .option('--json', 'print the status JSON')
+    .action(async (runId: string | undefined, flags: { db?: string; json?: boolean }) => {
+      await withWeft(flags, async (weft) => {
+        const status = await loadRunStatus(weft.store, await resolveRunId(weft.store, runId));
+        if (flags.json) return printJson(status);
+        const color = useColor();
+        const st = (f: Parameters<typeof styleText>[0], t: string) => (color ? styleText(f, t) : t);
+        const counts: Record<string, number> = {};
+        for (const t of status.tasks) counts[t.status] = (counts[t.status] ?? 0) + 1;
+        process.stdout.write(`${st('bold', `run ${status.run.id}`)}  ${status.run.title}\n`);
+        process.stdout.write(`${status.run.status} · ${Object.entries(counts).map(([k, v]) => `${v} ${k}`).join(', ')}${status.run.branch ? ` · branch ${status.run.branch}` : ''}\n\n`);
+        const w = Math.min(28, Math.max(...status.tasks.map((t) => t.id.length), 4));
+        for (const t of status.tasks) {
+          const s = st(STATUS_STYLE[t.status] ?? 'reset', t.status.padEnd(9));
+          const tries = t.attempts.length > 1 ? st('dim', ` (${t.attempts.length} attempts)`) : '';
+          process.stdout.write(`  ${s} ${t.id.padEnd(w)}  ${t.title}${tries}${t.prUrl ? `  ${t.prUrl}` : ''}\n`);
+          if (t.error && t.status !== 'succeeded') process.stdout.write(st('dim', `  ${' '.repeat(9)} ${' '.repeat(w)}  ${t.error.split('\n')[0]}\n`));
+        }
+      });
+    });
+
+  program
+    .command('runs')
+    .description('List runs, newest first')
+    .option('--db <db>', DB_HELP)
+    .option('--limit <n>', 'how many', '20')
+    .option('--json', 'print JSON')
+    .action(async (flags: { db?: string; json?: boolean; limit: string }) => {
+      await withWeft(flags, async (weft) => {
+        const runs = await weft.store.listRuns(Math.max(1, Number(flags.limit) || 20));
+        if (flags.json) {
+          return printJson(runs.map((r) => ({ id: r.id, title: r.title, status: r.status, agent: r.agent, createdAt: iso(r.createdAt), startedAt: iso(r.startedAt), finishedAt: iso(r.finishedAt), branch: r.branch })));
+        }
+        if (runs.length === 0) return void process.stdout.write('no runs yet: try `weft run REQUIREMENTS.md --agent simulate`\n');
+        for (const r of runs) {
+          const took = r.startedAt && r.finishedAt ? formatDuration(r.finishedAt - r.startedAt) : '';
+          process.stdout.write(`${r.id}  ${r.status.padEnd(9)}  ${iso(r.createdAt)}  ${took.padEnd(8)}  ${r.agent}  ${r.title}\n`);
+        }
+      });
+    });
+
+  program
+    .command('report')
+    .description("A run's report: every task, its attempts, durations, errors and PR links, and totals")
+    .argument('[run-id]')
+    .option('--db <db>', DB_HELP)
+    .addOption(new Option('--format <format>', 'report format').choices(['md', 'json']).default('md'))
+    .action(async (runId: string | undefined, flags: { db?: string; format: string }) => {
+      await withWeft(flags, async (weft) => {
+        const status = await loadRunStatus(weft.store, await resolveRunId(weft.store, runId));
+        if (flags.format === 'json') printJson(reportJson(status));
+        else process.stdout.write(reportMarkdown(status));
+      });
+    });
+
+  program
+    .command('stats')
+    .description('Statistics over all runs: tasks processed, success rate, average time')
+    .option('--db <db>', DB_HELP)
+    .option('--json', 'print JSON')
+    .action(async (flags: { db?: string; json?: boolean }) => {
+      await withWeft(flags, async (weft) => {
+        const runs = await weft.store.listRuns();
+        const tasks = new Map<string, TaskRecord[]>();
+        for (const r of runs) tasks.set(r.id, await weft.store.listTasks(r.id));
+        const stats = computeStats(runs, tasks);
+        if (flags.json) return printJson(stats);
+        process.stdout.write(
+          [
+            `runs:            ${stats.runs} (${Object.entries(stats.runsByStatus).map(([k, v]) => `${v} ${k}`).join(', ') || 'none'})`,
+            `tasks processed: ${stats.tasksProcessed}`,
+            `succeeded:       ${stats.succeeded}`,
+            `failed:          ${stats.failed}`,
+            `success rate:    ${stats.successRate === null ? '—' : `${stats.successRate}%`}`,
+            `average task:    ${formatDuration(stats.averageTaskMs)}`,
+            `attempts:        ${stats.attempts} (${stats.tasksRetried} tasks retried)`,
+            `average run:     ${formatDuration(stats.averageRunMs)}`,
+          ].join('\n') + '\n',
+        );
+      });
+    });
+}

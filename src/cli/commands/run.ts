@@ -1,0 +1,127 @@
+/** `weft run` and `weft resume`: execute a plan with agents, showing progress. */
+import type { Command } from 'commander';
+import { InputError } from '../../core/errors.js';
+import { EngineEvents } from '../../engine/events.js';
+import type { Engine } from '../../engine/engine.js';
+import { attachProgressView } from '../../engine/progress-view.js';
+import { loadRunStatus, resolveRunId } from '../../engine/run-status.js';
+import { formatDuration } from '../../engine/run-report.js';
+import type { Weft } from '../../weft.js';
+import { loadPlan } from '../load-plan.js';
+import { printJson } from '../output.js';
+import { DB_HELP, withWeft } from '../with-weft.js';
+
+interface RunFlags {
+  structure?: string;
+  repo?: string;
+  base?: string;
+  agent?: string;
+  concurrency?: string;
+  maxAttempts?: string;
+  verify?: string;
+  timeout?: string;
+  merge?: boolean;
+  db?: string;
+  json?: boolean;
+  quiet?: boolean;
+}
+
+/** Registers `weft run` and `weft resume`. */
+export function registerRunCommands(program: Command): void {
+  program
+    .command('run')
+    .description('Plan REQUIREMENTS.md, store the run and execute it with coding agents')
+    .argument('[file]', 'requirements document', 'REQUIREMENTS.md')
+    .option('--structure <file>', 'STRUCTURE.md (interface-first planning)')
+    .option('--repo <dir>', 'git repository the agents work in (each task in its own worktree)')
+    .option('--base <branch>', 'base branch for the integration branch (default: the current branch)')
+    .option('--agent <name|command>', 'simulate, example, claude, codex, aider, gemini, codegen, a configured agent, or any command line')
+    .option('--concurrency <n>', 'attempts running at once')
+    .option('--max-attempts <n>', 'attempts per task before it fails for good')
+    .option('--verify <command>', 'quality gate run in the worktree after the agent (e.g. "npm test")')
+    .option('--timeout <minutes>', 'time limit per attempt')
+    .option('--merge', 'merge the integration branch into the base branch when every task succeeded')
+    .option('--db <db>', DB_HELP)
+    .option('--json', 'print the final status as JSON on stdout (progress stays on stderr)')
+    .option('--quiet', 'no progress view')
+    .action(async (file: string, flags: RunFlags) => {
+      const concurrency = parseCount('concurrency', flags.concurrency);
+      const maxAttempts = parseCount('max-attempts', flags.maxAttempts);
+      const timeoutMinutes = flags.timeout !== undefined ? parsePositive('timeout', flags.timeout) : undefined;
+      const plan = await loadPlan(file, flags.structure ? { structure: flags.structure } : {});
+      await withWeft(flags, async (weft) => {
+        const run = await weft.createRun(plan, {
+          ...(flags.agent ? { agent: flags.agent } : {}),
+          ...(concurrency ? { concurrency } : {}),
+          ...(maxAttempts ? { maxAttempts } : {}),
+          ...(flags.repo ? { repo: flags.repo } : {}),
+          ...(flags.base ? { baseBranch: flags.base } : {}),
+          ...(flags.verify ? { verify: flags.verify } : {}),
+          ...(timeoutMinutes ? { timeoutMinutes } : {}),
+          merge: flags.merge ?? false,
+        });
+        process.stderr.write(`weft: run ${run.id} · ${plan.tasks.length} tasks · agent ${run.agent} · concurrency ${run.concurrency}\n`);
+        await execute(weft, run.id, flags, false);
+      });
+    });
+
+  program
+    .command('resume')
+    .description('Continue an unfinished run (default: the latest); work cut short by a crash is picked up again')
+    .argument('[run-id]', 'run to resume (default: the latest)')
+    .option('--db <db>', DB_HELP)
+    .option('--json', 'print the final status as JSON on stdout')
+    .option('--quiet', 'no progress view')
+    .action(async (runId: string | undefined, flags: RunFlags) => {
+      await withWeft(flags, async (weft) => {
+        const id = await resolveRunId(weft.store, runId);
+        process.stderr.write(`weft: resuming run ${id}\n`);
+        await execute(weft, id, flags, true);
+      });
+    });
+}
+
+async function execute(weft: Weft, runId: string, flags: RunFlags, resumed: boolean): Promise<void> {
+  const events = new EngineEvents();
+  const total = (await weft.store.listTasks(runId)).filter((t) => t.status !== 'done').length;
+  const stopView = flags.quiet ? () => undefined : attachProgressView(events, total);
+  let engine: Engine | undefined;
+  let interrupted = false;
+  const onSignal = () => {
+    if (interrupted) process.exit(130);
+    interrupted = true;
+    process.stderr.write('\nweft: stopping; running attempts are interrupted (resume with `weft resume`)\n');
+    engine?.stop();
+  };
+  process.on('SIGINT', onSignal);
+  process.on('SIGTERM', onSignal);
+  try {
+    const outcome = await weft.executeRun(runId, { events, resumed, onEngine: (e) => (engine = e) });
+    stopView();
+    const c = outcome.counts;
+    const summary = Object.entries(c).map(([k, v]) => `${v} ${k}`).join(', ');
+    const took = outcome.run.startedAt && outcome.run.finishedAt ? ` in ${formatDuration(outcome.run.finishedAt - outcome.run.startedAt)}` : '';
+    process.stderr.write(`weft: run ${runId} ${interrupted ? 'interrupted' : outcome.run.status}${took} (${summary})\n`);
+    if (!interrupted) process.stderr.write(`weft: report: weft report ${runId}\n`);
+    if (flags.json) printJson(await loadRunStatus(weft.store, runId));
+    process.exitCode = interrupted ? 130 : outcome.run.status === 'succeeded' ? 0 : 1;
+  } finally {
+    stopView();
+    process.off('SIGINT', onSignal);
+    process.off('SIGTERM', onSignal);
+  }
+}
+
+/** A whole-number flag >= 1, or undefined when absent. */
+export function parseCount(name: string, v: string | undefined): number | undefined {
+  if (v === undefined) return undefined;
+  const n = Number(v);
+  if (!Number.isInteger(n) || n < 1) throw new InputError(`--${name} must be a whole number >= 1, got "${v}"`);
+  return n;
+}
+
+function parsePositive(name: string, v: string): number {
+  const n = Number(v);
+  if (!Number.isFinite(n) || n <= 0) throw new InputError(`--${name} must be a positive number, got "${v}"`);
+  return n;
+}

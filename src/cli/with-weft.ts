@@ -1,0 +1,15 @@
+/** Opens weft for a command (config + store from `--db`) and always closes it. */
+import { openWeft, type Weft } from '../weft.js';
+
+/** Runs `fn` with an open weft instance. */
+export async function withWeft<T>(opts: { db?: string }, fn: (weft: Weft) => Promise<T>): Promise<T> {
+  const weft = await openWeft(opts.db ? { db: opts.db } : {});
+  try {
+    return await fn(weft);
+  } finally {
+    await weft.close();
+  }
+}
+
+/** The `--db` option's help text, shared by every command that takes it. */
+export const DB_HELP = 'database: a SQLite file or postgres:// URL (env WEFT_DB; default .weft/weft.db)';

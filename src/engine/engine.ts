@@ -1,0 +1,319 @@
+/**
+ * Runs a stored run to completion: claims ready tasks (longest remaining path first) into at most
+ * `concurrency` slots, runs each attempt under a lease with heartbeats, applies results only with the
+ * current fencing token, retries what may be retried, and stops when nothing can run any more.
+ */
+import { AgentError, type AgentBackend, type AgentResult } from '../agents/agent-backend.js';
+import { ConflictError } from '../core/errors.js';
+import type { TaskSpec } from '../core/task.js';
+import type { AttemptOutcome, Claim, ErrorCategory, Json, RunRecord, TaskRecord } from '../store/records.js';
+import type { Store } from '../store/store.js';
+import type { AttemptChanges, Workspace } from '../vcs/workspace.js';
+import { isRetryable, retryDelayMs, type RetrySettings } from './backoff.js';
+import { BackendBreakers, type BreakerSettings } from './breakers.js';
+import type { EngineEvents } from './events.js';
+import { sleep } from './simulate-agent.js';
+import { isOwnerGone } from './worker-id.js';
+
+/** The previous attempt's failure, fed into a retry's prompt. */
+export interface AttemptFeedback {
+  attempt: number;
+  category: string;
+  message: string;
+  outputTail?: string;
+  conflictFiles?: string[];
+}
+
+export interface EngineDeps {
+  store: Store;
+  events: EngineEvents;
+  /** The backend a task runs on (routing: task `Agent:` line, config rules, run default). */
+  backendFor: (task: TaskSpec) => AgentBackend;
+  /** Null when the run has no repository (simulate, hosted agents). */
+  workspace: Workspace | null;
+  /** Builds the prompt for an attempt. */
+  promptFor: (task: TaskSpec, attempt: number, feedback: AttemptFeedback | undefined) => Promise<string>;
+  /** Receives agent output for the task's log. */
+  onOutput?: (taskId: string, attempt: number, chunk: string) => void;
+}
+
+export interface EngineSettings {
+  concurrency: number;
+  maxAttempts: number;
+  retry: RetrySettings;
+  breaker: BreakerSettings;
+  timeoutMs: number;
+  leaseMs: number;
+  heartbeatMs: number;
+  verify: string | null;
+  workerId: string;
+  /** How often an idle slot looks for newly claimable work. */
+  pollMs: number;
+}
+
+export interface RunOutcome {
+  run: RunRecord;
+  counts: Record<string, number>;
+}
+
+const LIVE = new Set(['pending', 'ready', 'running']);
+
+/** Executes (or resumes) a run until every task is finished, failed, blocked or cancelled. */
+export class Engine {
+  readonly #active = new Set<Promise<void>>();
+  readonly #controllers = new Map<string, AbortController>();
+  readonly #breakers: BackendBreakers;
+  #stopping = false;
+
+  constructor(
+    private readonly runId: string,
+    private readonly deps: EngineDeps,
+    private readonly settings: EngineSettings,
+  ) {
+    this.#breakers = new BackendBreakers(settings.breaker);
+  }
+
+  /** Stops claiming and aborts running attempts; their leases are left for a later resume to reclaim. */
+  stop(): void {
+    this.#stopping = true;
+    for (const c of this.#controllers.values()) c.abort('shutdown');
+  }
+
+  /** Runs until nothing is left to do; returns the finished run and task counts by status. */
+  async execute(options: { resumed?: boolean } = {}): Promise<RunOutcome> {
+    const { store, events } = this.deps;
+    const { runId } = this;
+    const started = Date.now();
+    const run = await store.getRun(runId);
+    if (!run) throw new Error(`run ${runId} not found`);
+    await store.reclaimExpired(runId, Date.now(), isOwnerGone);
+    await store.updateRun(runId, { status: 'running', ...(run.startedAt ? {} : { startedAt: started }), finishedAt: null });
+    const initial = await store.listTasks(runId);
+    events.emit('run.started', { runId, title: run.title, tasks: initial.length, concurrency: this.settings.concurrency, resumed: options.resumed ?? false });
+
+    while (!this.#stopping) {
+      while (this.#active.size < this.settings.concurrency && !this.#stopping) {
+        const claim = await store.claimNext(runId, this.settings.workerId, this.settings.leaseMs, Date.now());
+        if (!claim) break;
+        const p: Promise<void> = this.#runAttempt(claim).finally(() => this.#active.delete(p));
+        this.#active.add(p);
+      }
+      if (this.#active.size >= this.settings.concurrency) {
+        await Promise.race(this.#active);
+        continue;
+      }
+      if (this.#active.size > 0) {
+        await Promise.race([...this.#active, sleep(this.settings.pollMs)]);
+        continue;
+      }
+      const wait = await this.#idleWait();
+      if (wait === null) break;
+      await sleep(wait);
+    }
+    await Promise.allSettled(this.#active);
+    return this.#finish(started);
+  }
+
+  /** With no attempt running here: ms to wait for more work, or null when the run is over. */
+  async #idleWait(): Promise<number | null> {
+    const { store } = this.deps;
+    const now = Date.now();
+    if ((await store.reclaimExpired(this.runId, now, isOwnerGone)).length > 0) return 0;
+    const tasks = await store.listTasks(this.runId);
+    const live = tasks.filter((t) => LIVE.has(t.status));
+    if (live.length === 0) return null;
+    let next = now + this.settings.pollMs * 4;
+    for (const t of live) {
+      if (t.status === 'ready' && t.notBefore !== null) next = Math.min(next, t.notBefore);
+      if (t.status === 'ready' && t.notBefore === null) next = now;
+      if (t.status === 'running' && t.lease) next = Math.min(next, t.lease.expiresAt + 1);
+    }
+    if (!live.some((t) => t.status !== 'pending')) {
+      // Pending tasks with nothing ready or running can never start; the store blocks dependents of
+      // failures, so this means their dependencies were cancelled outside this process.
+      return null;
+    }
+    return Math.max(5, next - now);
+  }
+
+  async #finish(started: number): Promise<RunOutcome> {
+    const { store, events } = this.deps;
+    const tasks = await store.listTasks(this.runId);
+    const counts: Record<string, number> = {};
+    for (const t of tasks) counts[t.status] = (counts[t.status] ?? 0) + 1;
+    const run = (await store.getRun(this.runId))!;
+    if (this.#stopping) return { run, counts };
+    const unfinished = tasks.some((t) => LIVE.has(t.status));
+    const bad = (counts.failed ?? 0) + (counts.blocked ?? 0) + (counts.cancelled ?? 0);
+    const status = run.cancelRequested ? 'cancelled' : unfinished || bad > 0 ? 'failed' : 'succeeded';
+    const finishedAt = Date.now();
+    await store.updateRun(this.runId, { status, finishedAt });
+    events.emit('run.finished', {
+      runId: this.runId,
+      status,
+      succeeded: (counts.succeeded ?? 0) + (counts.done ?? 0),
+      failed: counts.failed ?? 0,
+      blocked: counts.blocked ?? 0,
+      cancelled: counts.cancelled ?? 0,
+      durationMs: finishedAt - started,
+    });
+    return { run: { ...run, status, finishedAt }, counts };
+  }
+
+  async #runAttempt(claim: Claim): Promise<void> {
+    const { store, events, workspace } = this.deps;
+    const { runId } = this;
+    const { task, attempt, token } = claim;
+    const spec = task.spec;
+    const backend = this.deps.backendFor(spec);
+    const controller = new AbortController();
+    this.#controllers.set(task.id, controller);
+    const heartbeat = setInterval(() => {
+      store.heartbeat(runId, task.id, token, this.settings.leaseMs, Date.now()).then(
+        (r) => {
+          if (!r.ok) controller.abort('lease-lost');
+          else if (r.cancelRequested) controller.abort('cancelled');
+        },
+        () => undefined,
+      );
+    }, this.settings.heartbeatMs);
+    const timeout = setTimeout(() => controller.abort('timeout'), this.settings.timeoutMs);
+    events.emit('task.started', { runId, taskId: task.id, title: task.title, attempt: attempt.number, agent: backend.name });
+
+    let outcome: AttemptOutcome;
+    let result: AgentResult | undefined;
+    let ws: Awaited<ReturnType<Workspace['prepareAttempt']>> | null = null;
+    try {
+      if (backend.needsWorktree && workspace) ws = await workspace.prepareAttempt(runId, spec, attempt.number);
+      const feedback = attempt.number > 1 ? await this.#feedback(task) : undefined;
+      const prompt = backend.name === 'simulate' ? '' : await this.deps.promptFor(spec, attempt.number, feedback);
+      result = await this.#throughBreaker(backend, controller.signal, () =>
+        backend.run({
+          runId,
+          task: spec,
+          attempt: attempt.number,
+          prompt,
+          worktree: ws?.worktree ?? null,
+          branch: ws?.branch ?? null,
+          signal: controller.signal,
+          log: (chunk) => {
+            this.deps.onOutput?.(task.id, attempt.number, chunk);
+            events.emit('task.output', { runId, taskId: task.id, attempt: attempt.number, chunk });
+          },
+        }),
+      );
+      let changes: AttemptChanges | undefined;
+      if (ws && workspace) {
+        changes = await workspace.collectChanges(runId, spec, ws);
+        if (this.settings.verify) await workspace.verify(ws, this.settings.verify, controller.signal);
+        await workspace.integrate(runId, spec, ws);
+      }
+      const memory: { [key: string]: Json } = {
+        summary: result.summary ?? null,
+        filesChanged: changes?.filesChanged ?? [],
+        commits: changes?.commits ?? [],
+        prUrl: result.prUrl ?? null,
+        webUrl: result.webUrl ?? null,
+        data: result.data ?? null,
+      };
+      outcome = { kind: 'succeeded', result: memory, output: result.output ?? null };
+    } catch (err) {
+      outcome = this.#failure(err, controller.signal, task);
+    } finally {
+      clearInterval(heartbeat);
+      clearTimeout(timeout);
+      this.#controllers.delete(task.id);
+    }
+    if (ws && workspace) await workspace.releaseAttempt(ws, outcome.kind === 'succeeded').catch(() => undefined);
+    if (controller.signal.reason === 'shutdown' || controller.signal.reason === 'lease-lost') return;
+    await this.#complete(task, attempt.number, token, outcome, result);
+  }
+
+  async #complete(task: TaskRecord, attempt: number, token: number, outcome: AttemptOutcome, result: AgentResult | undefined): Promise<void> {
+    const { store, events } = this.deps;
+    const { runId } = this;
+    try {
+      const done = await store.completeAttempt(runId, task.id, token, outcome, Date.now());
+      if (outcome.kind === 'succeeded') {
+        if (result?.prUrl) await store.updateTask(runId, task.id, { prUrl: result.prUrl });
+        events.emit('task.succeeded', { runId, taskId: task.id, attempt, durationMs: Date.now() - (done.task.startedAt ?? Date.now()), prUrl: result?.prUrl ?? null });
+      } else if (outcome.kind === 'failed') {
+        const willRetry = outcome.retryAt !== null && done.task.status === 'ready';
+        events.emit('attempt.failed', { runId, taskId: task.id, attempt, category: outcome.category, message: outcome.message, willRetry });
+        if (willRetry) events.emit('retry.scheduled', { runId, taskId: task.id, attempt: attempt + 1, delayMs: Math.max(0, outcome.retryAt! - Date.now()) });
+        else if (done.task.status === 'failed') events.emit('task.failed', { runId, taskId: task.id, attempt, category: outcome.category, message: outcome.message });
+        else if (done.task.status === 'cancelled') events.emit('task.cancelled', { runId, taskId: task.id });
+      } else {
+        events.emit('task.cancelled', { runId, taskId: task.id });
+      }
+      for (const id of done.blocked) events.emit('task.blocked', { runId, taskId: id, by: task.id });
+    } catch (err) {
+      // A newer claim holds the task (our lease expired): the result is discarded, never applied twice.
+      if (!(err instanceof ConflictError)) throw err;
+    }
+  }
+
+  #failure(err: unknown, signal: AbortSignal, task: TaskRecord): AttemptOutcome {
+    const reason = signal.reason as unknown;
+    if (reason === 'cancelled') return { kind: 'cancelled', message: 'cancelled by request' };
+    let category: ErrorCategory = 'agent';
+    let message = err instanceof Error ? err.message : String(err);
+    let output: string | null = null;
+    let retryAfterMs = 0;
+    let data: Json = null;
+    if (reason === 'timeout') {
+      category = 'timeout';
+      message = `attempt timed out after ${Math.round(this.settings.timeoutMs / 1000)}s`;
+    } else if (err instanceof AgentError) {
+      category = err.category;
+      output = err.output ?? null;
+      retryAfterMs = err.retryAfterMs ?? 0;
+      data = err.data ?? null;
+    }
+    if (category === 'cancelled') return { kind: 'cancelled', message, output };
+    const failures = task.failedAttempts + 1;
+    const retry = isRetryable(category) && failures < this.settings.maxAttempts;
+    const delay = Math.max(retryDelayMs(this.settings.retry, failures), retryAfterMs);
+    return { kind: 'failed', category, message, retryAt: retry ? Date.now() + delay : null, output, result: data };
+  }
+
+  /** Runs `fn` through the backend's breaker; while the breaker is open, waits instead of failing the attempt. */
+  async #throughBreaker<T>(backend: AgentBackend, signal: AbortSignal, fn: () => Promise<T>): Promise<T> {
+    const breaker = this.#breakers.get(backend.name);
+    let announced = false;
+    for (;;) {
+      if (this.#breakers.isOpen(backend.name)) {
+        if (!announced) {
+          announced = true;
+          const untilMs = Date.now() + this.settings.breaker.halfOpenAfterMs;
+          this.deps.events.emit('backend.paused', { runId: this.runId, backend: backend.name, untilMs, reason: 'circuit breaker open after repeated failures' });
+        }
+        await sleep(Math.min(1000, Math.max(50, this.settings.breaker.halfOpenAfterMs / 4)), signal);
+        continue;
+      }
+      try {
+        return await breaker.execute(fn);
+      } catch (err) {
+        if ((err as Error).name === 'BrokenCircuitError' || (err as Error).name === 'IsolatedCircuitError') {
+          await sleep(50, signal);
+          continue;
+        }
+        throw err;
+      }
+    }
+  }
+
+  async #feedback(task: TaskRecord): Promise<AttemptFeedback | undefined> {
+    const attempts = await this.deps.store.listAttempts(this.runId, task.id);
+    const last = [...attempts].reverse().find((a) => a.status === 'failed' || a.status === 'interrupted');
+    if (!last) return undefined;
+    const r = last.result as { conflictFiles?: string[] } | null;
+    return {
+      attempt: last.number,
+      category: last.errorCategory ?? 'agent',
+      message: last.error ?? 'the attempt failed',
+      ...(last.output ? { outputTail: last.output.slice(-4000) } : {}),
+      ...(r && Array.isArray(r.conflictFiles) ? { conflictFiles: r.conflictFiles } : {}),
+    };
+  }
+}

@@ -1,0 +1,217 @@
+/**
+ * The one place where weft's parts are wired together: config, store, agent backends, git workspace,
+ * prompts, events, logs. The CLI and the server both go through `openWeft`.
+ */
+import { randomBytes } from 'node:crypto';
+import { createWriteStream, mkdirSync, type WriteStream } from 'node:fs';
+import { join } from 'node:path';
+import pino from 'pino';
+import type { AgentBackend } from './agents/agent-backend.js';
+import { loadConfig } from './config/load-config.js';
+import type { WeftConfig } from './config/config-schema.js';
+import { InputError } from './core/errors.js';
+import type { Plan, TaskSpec } from './core/task.js';
+import { Engine, type AttemptFeedback, type RunOutcome } from './engine/engine.js';
+import { recordEvents } from './engine/event-recorder.js';
+import { EngineEvents } from './engine/events.js';
+import { readRunSettings, writeRunSettings } from './engine/run-settings.js';
+import { createSimulateAgent, simulateSettingsFromEnv } from './engine/simulate-agent.js';
+import { newWorkerId } from './engine/worker-id.js';
+import { analyzePlan } from './plan/analyze-plan.js';
+import { buildPrompt, createTemplateLoader, type TaskMemory } from './prompt/index.js';
+import type { RunRecord } from './store/records.js';
+import { openStore, resolveDbSpec } from './store/open-store.js';
+import type { Store } from './store/store.js';
+import type { Workspace } from './vcs/workspace.js';
+
+export interface OpenWeftOptions {
+  /** `--db` flag; falls back to WEFT_DB, the config's `db`, then `.weft/weft.db`. */
+  db?: string;
+  cwd?: string;
+  configPath?: string;
+}
+
+export interface StartRunOptions {
+  agent?: string;
+  concurrency?: number;
+  maxAttempts?: number;
+  repo?: string | null;
+  baseBranch?: string | null;
+  verify?: string | null;
+  timeoutMinutes?: number;
+  merge?: boolean;
+  planId?: string | null;
+}
+
+export interface ExecuteOptions {
+  events?: EngineEvents;
+  resumed?: boolean;
+  /** Lets a caller stop the engine (SIGINT); leases are then reclaimed on resume. */
+  onEngine?: (engine: Engine) => void;
+}
+
+/** A new sortable run id: time in base 36 plus randomness. */
+export function newRunId(): string {
+  return `${Date.now().toString(36)}${randomBytes(3).toString('hex')}`;
+}
+
+/** An open weft instance: config plus store plus the ability to start and execute runs. */
+export class Weft {
+  readonly #agentFactory: AgentFactory;
+  constructor(
+    readonly config: WeftConfig,
+    readonly store: Store,
+    readonly cwd: string,
+    agentFactory: AgentFactory = defaultAgentFactory,
+  ) {
+    this.#agentFactory = agentFactory;
+  }
+
+  /** `.weft/` in the working directory: logs and worktrees live here. */
+  get dataDir(): string {
+    return join(this.cwd, '.weft');
+  }
+
+  /** Stores a new run of a plan (nothing executes yet). */
+  async createRun(plan: Plan, options: StartRunOptions = {}): Promise<RunRecord> {
+    const agent = options.agent ?? this.config.agent ?? 'simulate';
+    const concurrency = options.concurrency ?? this.config.concurrency;
+    const maxAttempts = options.maxAttempts ?? this.config.maxAttempts;
+    if (!Number.isInteger(concurrency) || concurrency < 1) throw new InputError(`--concurrency must be a whole number >= 1, got ${concurrency}`);
+    if (!Number.isInteger(maxAttempts) || maxAttempts < 1) throw new InputError(`--max-attempts must be a whole number >= 1, got ${maxAttempts}`);
+    // Fail on an unknown agent before anything is stored.
+    this.#agentFactory(agent, this.config);
+    for (const t of plan.tasks) if (t.agent) this.#agentFactory(t.agent, this.config);
+    const id = newRunId();
+    const settings = {
+      context: plan.context,
+      source: plan.source,
+      verify: options.verify ?? this.config.verify ?? null,
+      timeoutMs: (options.timeoutMinutes ?? this.config.timeoutMinutes) * 60_000,
+      merge: options.merge ?? false,
+    };
+    return this.store.createRun(
+      {
+        id,
+        planId: options.planId ?? null,
+        title: plan.title,
+        agent,
+        concurrency,
+        maxAttempts,
+        repo: options.repo ?? null,
+        baseBranch: options.baseBranch ?? this.config.git.baseBranch ?? null,
+        options: writeRunSettings(settings),
+        createdAt: Date.now(),
+      },
+      plan.tasks.map((t) => ({ spec: stripAnalysis(t), tailMinutes: t.tailMinutes, phase: t.phase })),
+    );
+  }
+
+  /** Executes (or resumes) a stored run until it finishes. */
+  async executeRun(runId: string, options: ExecuteOptions = {}): Promise<RunOutcome> {
+    const { store, config } = this;
+    const run = await store.getRun(runId);
+    if (!run) throw new InputError(`no run with id "${runId}"`);
+    const settings = readRunSettings(run.options);
+    const events = options.events ?? new EngineEvents();
+    const tasks = await store.listTasks(runId);
+    const plan = analyzePlan({ title: run.title, context: settings.context, tasks: tasks.map((t) => t.spec), source: settings.source });
+
+    const backends = new Map<string, AgentBackend>();
+    const backendFor = (task: TaskSpec) => {
+      const spec = task.agent ?? routeByType(task, config) ?? run.agent;
+      let b = backends.get(spec);
+      if (!b) backends.set(spec, (b = this.#agentFactory(spec, config)));
+      return b;
+    };
+    const workspace: Workspace | null = null;
+
+    const loader = createTemplateLoader(config.prompt.templates ? { overrideDir: config.prompt.templates } : {});
+    const promptFor = async (task: TaskSpec, _attempt: number, feedback: AttemptFeedback | undefined) => {
+      const memory = new Map<string, TaskMemory>();
+      for (const dep of task.dependsOn) {
+        const rec = await store.getTask(runId, dep);
+        const r = rec?.result as { summary?: string | null; filesChanged?: string[]; commits?: string[] } | null;
+        if (r) memory.set(dep, { summary: r.summary ?? `${dep} succeeded`, filesChanged: r.filesChanged ?? [], commits: r.commits ?? [] });
+      }
+      const built = await buildPrompt(plan, task.id, {
+        memory,
+        loader,
+        ...(feedback ? { feedback } : {}),
+        ...(config.prompt.maxChars ? { maxChars: config.prompt.maxChars } : {}),
+      });
+      return built.text;
+    };
+
+    const logDir = join(this.dataDir, 'logs');
+    mkdirSync(join(logDir, runId), { recursive: true });
+    const logger = pino({ base: { runId } }, pino.destination({ dest: join(logDir, `${runId}.log`), sync: false, mkdir: true }));
+    const forward = (name: string) => (e: unknown) => logger.info({ event: name, ...(e as object) }, name);
+    for (const name of ['run.started', 'task.started', 'attempt.failed', 'retry.scheduled', 'task.succeeded', 'task.failed', 'task.blocked', 'task.cancelled', 'backend.paused', 'run.finished'] as const) {
+      events.on(name, forward(name));
+    }
+    const taskLogs = new Map<string, WriteStream>();
+    const onOutput = (taskId: string, attempt: number, chunk: string) => {
+      const key = `${taskId}`;
+      let s = taskLogs.get(key);
+      if (!s) taskLogs.set(key, (s = createWriteStream(join(logDir, runId, `${taskId.replace(/[^\w.-]/g, '_')}.log`), { flags: 'a' })));
+      s.write(chunk.startsWith('\n') || !chunk ? chunk : `[attempt ${attempt}] ${chunk}`);
+    };
+    const recorder = recordEvents(events, store);
+
+    const engine = new Engine(
+      runId,
+      { store, events, backendFor, workspace, promptFor, onOutput },
+      {
+        concurrency: run.concurrency,
+        maxAttempts: run.maxAttempts,
+        retry: config.retry,
+        breaker: config.circuitBreaker,
+        timeoutMs: settings.timeoutMs,
+        leaseMs: 30_000,
+        heartbeatMs: 5_000,
+        verify: settings.verify,
+        workerId: newWorkerId(),
+        pollMs: 100,
+      },
+    );
+    options.onEngine?.(engine);
+    try {
+      return await engine.execute({ resumed: options.resumed ?? false });
+    } finally {
+      await recorder.close();
+      for (const s of taskLogs.values()) s.end();
+      logger.flush();
+    }
+  }
+
+  async close(): Promise<void> {
+    await this.store.close();
+  }
+}
+
+/** Creates an agent backend from a spec (`simulate`, a preset, a configured name or a command line). */
+export type AgentFactory = (spec: string, config: WeftConfig) => AgentBackend;
+
+/** The backends weft knows today. */
+export const defaultAgentFactory: AgentFactory = (spec) => {
+  if (spec === 'simulate') return createSimulateAgent(simulateSettingsFromEnv());
+  throw new InputError(`unknown agent "${spec}"`);
+};
+
+function routeByType(task: TaskSpec, config: WeftConfig): string | undefined {
+  return config.routing.find((r) => r.type === task.type)?.agent;
+}
+
+function stripAnalysis(t: Plan['tasks'][number]): TaskSpec {
+  const { phase: _p, earliestStartMinutes: _e, slackMinutes: _s, critical: _c, tailMinutes: _t, ...spec } = t;
+  return spec;
+}
+
+/** Loads config and opens the store. */
+export async function openWeft(options: OpenWeftOptions = {}): Promise<Weft> {
+  const cwd = options.cwd ?? process.cwd();
+  const { config } = await loadConfig({ cwd, ...(options.configPath ? { path: options.configPath } : {}) });
+  const store = await openStore(options.db ?? process.env.WEFT_DB ?? config.db ?? resolveDbSpec(undefined, {}));
+  return new Weft(config, store, cwd);
+}
