@@ -12,26 +12,35 @@ export function applyInterfaceFirst(tasks: TaskSpec[], components: Component[], 
   const componentsOf = (t: TaskSpec) =>
     matchers.filter(({ c, match }) => c.paths.length > 0 && t.files.some((f) => match(stripGlob(f)) || c.paths.some((p) => overlaps(p, f)))).map(({ c }) => c);
 
-  const interfaceTask = new Map<string, TaskSpec>();
-  for (const t of tasks) {
-    if (t.type !== 'interface') continue;
-    for (const c of componentsOf(t)) if (!interfaceTask.has(c.name)) interfaceTask.set(c.name, t);
-    for (const c of components) {
-      if (!interfaceTask.has(c.name) && t.title.toLowerCase().includes(c.name.toLowerCase())) interfaceTask.set(c.name, t);
+  // A component's interface is every interface task in its paths, else every one naming it in the title.
+  const interfaceTasks = new Map<string, TaskSpec[]>();
+  const interfaces = tasks.filter((t) => t.type === 'interface');
+  for (const t of interfaces) {
+    for (const c of componentsOf(t)) {
+      const list = interfaceTasks.get(c.name);
+      if (list) list.push(t);
+      else interfaceTasks.set(c.name, [t]);
     }
+  }
+  for (const c of components) {
+    if (interfaceTasks.has(c.name)) continue;
+    const named = new RegExp(`(^|[^a-z0-9])${escapeRegExp(c.name.toLowerCase())}([^a-z0-9]|$)`);
+    const found = interfaces.filter((t) => named.test(t.title.toLowerCase()));
+    if (found.length > 0) interfaceTasks.set(c.name, found);
   }
   const ids = new Set(tasks.map((t) => t.id.toLowerCase()));
   const byName = new Map(components.map((c) => [c.name, c]));
   const added: TaskSpec[] = [];
 
-  const ensureInterface = (name: string, priority: Priority): TaskSpec => {
-    let task = interfaceTask.get(name);
-    if (task) return task;
+  /** The open interface tasks of a component (none when they are all done), adding one when the document has none. */
+  const ensureInterface = (name: string, priority: Priority): TaskSpec[] => {
+    const existing = interfaceTasks.get(name);
+    if (existing) return existing.filter((t) => t.status !== 'done');
     const c = byName.get(name)!;
     let id = `${slugify(name)}-interface`;
     for (let n = 2; ids.has(id); n++) id = `${slugify(name)}-interface-${n}`;
     ids.add(id);
-    task = {
+    const task: TaskSpec = {
       id,
       title: `Define the interface of ${name}`,
       description: [c.description, `Define the types, functions and contracts of ${name} that other components build against, with a minimal mock implementation so dependents can start at once.`].filter(Boolean).join('\n\n'),
@@ -48,9 +57,9 @@ export function applyInterfaceFirst(tasks: TaskSpec[], components: Component[], 
       source: { file, line: c.line },
       notes: [],
     };
-    interfaceTask.set(name, task);
+    interfaceTasks.set(name, [task]);
     added.push(task);
-    return task;
+    return [task];
   };
 
   for (const t of tasks) {
@@ -58,16 +67,21 @@ export function applyInterfaceFirst(tasks: TaskSpec[], components: Component[], 
     for (const c of componentsOf(t)) {
       for (const used of c.uses) {
         if (used === c.name) continue;
-        const it = ensureInterface(used, t.priority);
-        if (PRIORITY_RANK[t.priority] < PRIORITY_RANK[it.priority] && added.includes(it)) it.priority = t.priority;
-        if (it.id !== t.id && !t.dependsOn.includes(it.id)) {
-          t.dependsOn.push(it.id);
-          (t.notes ??= []).push(`depends on ${it.id}: its component ${c.name} uses ${used} (interface-first)`);
+        for (const it of ensureInterface(used, t.priority)) {
+          if (PRIORITY_RANK[t.priority] < PRIORITY_RANK[it.priority] && added.includes(it)) it.priority = t.priority;
+          if (it.id !== t.id && !t.dependsOn.includes(it.id)) {
+            t.dependsOn.push(it.id);
+            (t.notes ??= []).push(`depends on ${it.id}: its component ${c.name} uses ${used} (interface-first)`);
+          }
         }
       }
     }
   }
   tasks.unshift(...added);
+}
+
+function escapeRegExp(s: string): string {
+  return s.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
 }
 
 /** The literal prefix of a glob, so a task's `src/auth/*` still lands in the component `src/auth/**`. */
