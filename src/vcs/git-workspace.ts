@@ -1,0 +1,238 @@
+/**
+ * The git side of a run: an integration branch per run, a worktree and branch per attempt, and a
+ * serialized merge queue. The user's checkout and the base branch are never touched.
+ */
+import { mkdir, realpath, rm, rmdir, stat } from 'node:fs/promises';
+import { join, resolve } from 'node:path';
+import { AgentError } from '../agents/agent-backend.js';
+import type { TaskSpec } from '../core/task.js';
+import { InputError } from '../core/errors.js';
+import { git, gitLines, gitText, identityConfig, refExists, refSafe, type GitOutput } from './git.js';
+import { cleanWorktrees, mergeIntoBase, type MergeIntoBaseResult } from './git-maintenance.js';
+import { runVerify } from './run-verify.js';
+import { sharedQueue, type SerialQueue } from './serial-queue.js';
+import type { AttemptChanges, AttemptWorkspace, RunWorkspaceInfo, Workspace } from './workspace.js';
+
+export interface GitWorkspaceOptions {
+  /** A path inside the repository. */
+  repo: string;
+  /** Where worktrees live; default `<git dir>/weft-worktrees`, inside `.git` so they never show up as untracked files. */
+  worktreesDir?: string;
+  /** Prefix of every branch weft creates; default `weft/`. */
+  branchPrefix?: string;
+  /** Receives verify output as it comes. */
+  log?: (chunk: string) => void;
+}
+
+interface RepoInfo {
+  root: string;
+  worktreesDir: string;
+  /** Work on one repository is serialized per process by these, whichever object does it. */
+  merges: SerialQueue;
+  worktrees: SerialQueue;
+}
+
+const MAX_COMMITS = 50;
+
+/** Workspace backed by a local git repository and `git worktree`. */
+export class GitWorkspace implements Workspace {
+  readonly branchPrefix: string;
+  #options: GitWorkspaceOptions;
+  #info: Promise<RepoInfo> | undefined;
+  #bases = new Map<string, string>();
+  #starts = new Map<string, string>();
+
+  constructor(options: GitWorkspaceOptions) {
+    this.#options = options;
+    this.branchPrefix = options.branchPrefix ?? 'weft/';
+  }
+
+  /** Creates the workspace and checks that `repo` is a git repository (InputError otherwise). */
+  static async open(options: GitWorkspaceOptions): Promise<GitWorkspace> {
+    const ws = new GitWorkspace(options);
+    await ws.info();
+    return ws;
+  }
+
+  /** The repository's top-level directory and the worktrees directory. */
+  async info(): Promise<{ root: string; worktreesDir: string }> {
+    const { root, worktreesDir } = await this.#repo();
+    return { root, worktreesDir };
+  }
+
+  /** `weft/run-<runId>`. */
+  integrationBranch(runId: string): string {
+    return `${this.branchPrefix}run-${refSafe(runId)}`;
+  }
+
+  /** `weft/<runId>/<taskId>-a<attempt>`. */
+  attemptBranch(runId: string, taskId: string, attempt: number): string {
+    return `${this.branchPrefix}${refSafe(runId)}/${refSafe(taskId)}-a${attempt}`;
+  }
+
+  async prepareRun(runId: string, baseBranch?: string | null): Promise<RunWorkspaceInfo> {
+    const { root } = await this.#repo();
+    const base = baseBranch ?? (await this.#currentBranch(root));
+    if (!(await refExists(root, base))) throw new InputError(`base branch "${base}" does not exist in ${root}`, { baseBranch: base });
+    const branch = this.integrationBranch(runId);
+    // Resuming finds the branch already there, with the work integrated so far.
+    if (!(await refExists(root, `refs/heads/${branch}`))) {
+      const made = await git(root, ['branch', '--no-track', branch, base], { allowFail: true });
+      if (made.code !== 0 && !(await refExists(root, `refs/heads/${branch}`))) throw gitFailure('create the integration branch', made);
+    }
+    this.#bases.set(runId, base);
+    return { branch, baseBranch: base };
+  }
+
+  async prepareAttempt(runId: string, task: TaskSpec, attempt: number): Promise<AttemptWorkspace> {
+    const repo = await this.#repo();
+    const integration = this.integrationBranch(runId);
+    const branch = this.attemptBranch(runId, task.id, attempt);
+    const worktree = join(repo.worktreesDir, refSafe(runId), `${refSafe(task.id)}-a${attempt}`);
+    return repo.worktrees.run(async () => {
+      const start = await gitText(repo.root, ['rev-parse', '--verify', '--quiet', `refs/heads/${integration}^{commit}`], { allowFail: true });
+      if (!start) throw new Error(`integration branch ${integration} does not exist: prepareRun("${runId}") must come first`);
+      // A worktree left by a crashed attempt with the same number is replaced, never reused half-done.
+      await removeWorktree(repo.root, worktree);
+      // -B resets a stale branch of the same name to the new start point.
+      await git(repo.root, ['worktree', 'add', '--quiet', '-B', branch, worktree, start]);
+      this.#starts.set(worktree, start);
+      return { worktree, branch };
+    });
+  }
+
+  async collectChanges(runId: string, task: TaskSpec, ws: AttemptWorkspace): Promise<AttemptChanges> {
+    const { root } = await this.#repo();
+    const wt = ws.worktree;
+    const head = await gitText(wt, ['symbolic-ref', '--quiet', 'HEAD'], { allowFail: true });
+    if (head !== `refs/heads/${ws.branch}`) {
+      throw new AgentError('agent', `the agent switched the worktree away from ${ws.branch} (HEAD is ${head || 'detached'}); stay on the given branch`);
+    }
+    if ((await gitText(wt, ['status', '--porcelain', '--untracked-files=all'])) !== '') {
+      await git(wt, ['add', '-A']);
+      const message = `${task.id}: ${task.title.split('\n')[0]!.trim()}`;
+      const commit = await git(wt, ['commit', '--quiet', '-m', message], { allowFail: true, config: await identityConfig(root) });
+      if (commit.code !== 0) {
+        throw new AgentError('agent', "committing the agent's changes failed (a commit hook may have rejected them)", { output: (commit.stdout + commit.stderr).slice(-4000) });
+      }
+    }
+    const start = this.#starts.get(wt) ?? (await gitText(wt, ['merge-base', `refs/heads/${this.integrationBranch(runId)}`, 'HEAD']));
+    const range = `${start}..HEAD`;
+    const filesChanged = await gitLines(wt, ['diff', '--name-only', '--no-renames', start, 'HEAD']);
+    // Commits that cancel each other out are no change either.
+    if (filesChanged.length === 0) throw new AgentError('agent', 'agent made no changes');
+    const commits = await gitLines(wt, ['log', '--reverse', '--format=%s', `--max-count=${MAX_COMMITS}`, range]);
+    return { filesChanged, commits };
+  }
+
+  async verify(ws: AttemptWorkspace, command: string, signal: AbortSignal): Promise<void> {
+    await runVerify(ws.worktree, command, signal, this.#options.log);
+  }
+
+  async integrate(runId: string, task: TaskSpec, ws: AttemptWorkspace): Promise<void> {
+    const repo = await this.#repo();
+    await repo.merges.run(async () => {
+      const dir = await this.#integrationWorktree(repo, runId);
+      const message = `Merge ${task.id}: ${task.title.split('\n')[0]!.trim()}`;
+      const identity = await identityConfig(repo.root);
+      const merged = await git(dir, ['merge', '--no-ff', '--no-verify', '-m', message, `refs/heads/${ws.branch}`], { allowFail: true, config: identity });
+      if (merged.code === 0) return;
+      const conflictFiles = await gitLines(dir, ['diff', '--name-only', '--diff-filter=U']);
+      // Leave the integration branch exactly as it was; the retry starts from its tip.
+      await git(dir, ['merge', '--abort'], { allowFail: true });
+      await git(dir, ['reset', '--hard', '--quiet'], { allowFail: true });
+      if (conflictFiles.length > 0) {
+        throw new AgentError('conflict', `merge conflict in: ${conflictFiles.join(', ')}`, {
+          data: { conflictFiles },
+          output: (merged.stdout + merged.stderr).slice(-4000),
+        });
+      }
+      throw gitFailure(`merge ${ws.branch} into ${this.integrationBranch(runId)}`, merged);
+    });
+  }
+
+  async releaseAttempt(ws: AttemptWorkspace, succeeded: boolean): Promise<void> {
+    // A failed attempt's worktree stays for inspection until `weft clean`; its branch always stays as the record.
+    if (!succeeded) return;
+    const repo = await this.#repo();
+    await repo.worktrees.run(async () => {
+      await removeWorktree(repo.root, ws.worktree);
+      this.#starts.delete(ws.worktree);
+      await rmdir(resolve(ws.worktree, '..')).catch(() => undefined);
+    });
+  }
+
+  /** Removes kept worktrees (of one run, or all) and prunes git's records of them; `deleteBranches` also drops attempt branches. */
+  async cleanAll(runId?: string, opts: { deleteBranches?: boolean } = {}): Promise<string[]> {
+    const repo = await this.#repo();
+    return repo.worktrees.run(() =>
+      cleanWorktrees({ root: repo.root, worktreesDir: repo.worktreesDir, runDir: runId === undefined ? undefined : refSafe(runId), branchPrefix: this.branchPrefix, deleteBranches: opts.deleteBranches ?? false }),
+    );
+  }
+
+  /** `--merge`: brings the integration branch into the base branch, refusing rather than disturbing uncommitted work. */
+  async mergeIntoBase(runId: string, baseBranch?: string | null): Promise<MergeIntoBaseResult> {
+    const repo = await this.#repo();
+    const base = baseBranch ?? this.#bases.get(runId) ?? (await this.#currentBranch(repo.root));
+    return repo.merges.run(async () =>
+      mergeIntoBase({ root: repo.root, worktreesDir: repo.worktreesDir, base, integration: this.integrationBranch(runId), identity: await identityConfig(repo.root) }),
+    );
+  }
+
+  #repo(): Promise<RepoInfo> {
+    this.#info ??= this.#resolveRepo();
+    return this.#info;
+  }
+
+  async #resolveRepo(): Promise<RepoInfo> {
+    const path = resolve(this.#options.repo);
+    const isDir = await stat(path).then((s) => s.isDirectory(), () => false);
+    if (!isDir) throw new InputError(`repository path does not exist or is not a directory: ${path}`, { repo: path });
+    const top = await git(path, ['rev-parse', '--show-toplevel'], { allowFail: true });
+    if (top.code !== 0 || !top.stdout.trim()) throw new InputError(`not a git repository: ${path} (run "git init" there or pass --repo)`, { repo: path });
+    const root = top.stdout.trim();
+    const commonDir = resolve(root, await gitText(root, ['rev-parse', '--git-common-dir']));
+    const wanted = this.#options.worktreesDir ? resolve(this.#options.worktreesDir) : join(commonDir, 'weft-worktrees');
+    await mkdir(wanted, { recursive: true });
+    // Real paths, because git reports worktree paths resolved and they are compared with ours.
+    const worktreesDir = await realpath(wanted);
+    return { root, worktreesDir, merges: sharedQueue(`merge:${commonDir}`), worktrees: sharedQueue(`worktree:${commonDir}`) };
+  }
+
+  async #currentBranch(root: string): Promise<string> {
+    const branch = await gitText(root, ['symbolic-ref', '--quiet', '--short', 'HEAD'], { allowFail: true });
+    if (!branch) throw new InputError(`${root}: HEAD is detached; pass the base branch explicitly (--base BRANCH)`);
+    if (!(await refExists(root, branch))) throw new InputError(`${root}: branch ${branch} has no commits yet; commit something first`);
+    return branch;
+  }
+
+  /** The worktree where merges into the integration branch happen, created on first use and reset if a crash left it dirty. */
+  async #integrationWorktree(repo: RepoInfo, runId: string): Promise<string> {
+    const branch = this.integrationBranch(runId);
+    const dir = join(repo.worktreesDir, `${refSafe(runId)}-integration`);
+    const current = await gitText(dir, ['symbolic-ref', '--quiet', 'HEAD'], { allowFail: true }).catch(() => '');
+    const isOurs = current === `refs/heads/${branch}` && (await gitText(dir, ['rev-parse', '--show-toplevel'], { allowFail: true })) === dir;
+    if (isOurs) {
+      await git(dir, ['merge', '--abort'], { allowFail: true });
+      await git(dir, ['reset', '--hard', '--quiet']);
+      return dir;
+    }
+    await repo.worktrees.run(async () => {
+      await removeWorktree(repo.root, dir);
+      const added = await git(repo.root, ['worktree', 'add', '--quiet', dir, branch], { allowFail: true });
+      if (added.code !== 0) throw gitFailure(`check out ${branch} for merging (is it checked out somewhere else?)`, added);
+    });
+    return dir;
+  }
+}
+
+/** Removes a worktree whether git still knows it or only its directory is left. */
+async function removeWorktree(root: string, dir: string): Promise<void> {
+  await git(root, ['worktree', 'remove', '--force', '--force', dir], { allowFail: true });
+  await rm(dir, { recursive: true, force: true });
+  await git(root, ['worktree', 'prune'], { allowFail: true });
+}
+
+function gitFailure(what: string, out: GitOutput): Error {
+  return new Error(`git could not ${what}: ${(out.stderr || out.stdout).trim() || `exit ${out.code}`}`);
+}

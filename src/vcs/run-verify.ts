@@ -1,0 +1,36 @@
+/** The quality gate: runs the user's verify command (e.g. `npm test`) in an attempt's worktree. */
+import { AgentError } from '../agents/agent-backend.js';
+import { runProcess } from '../agents/run-process.js';
+import { splitCommandLine } from '../config/config-schema.js';
+
+/** How much of the verify output is fed back to the retry's prompt. */
+export const VERIFY_TAIL_CHARS = 4000;
+
+// Operators that only mean something to a shell. The command comes from the user's own flag or
+// config (never from task text), so handing such a line to `sh -c` is what the user asked for.
+const SHELL_SYNTAX = /&&|\|\||[|;<>`]|\$\(|\$\{|\$[A-Za-z_]/;
+
+/** The argv a verify command line runs as: split like a shell would, or `sh -c LINE` when it uses shell operators. */
+export function verifyArgv(command: string): string[] {
+  if (SHELL_SYNTAX.test(command)) return ['sh', '-c', command];
+  const argv = splitCommandLine(command);
+  if (argv === null) throw new AgentError('validation', `verify command has an unbalanced quote: ${command}`);
+  if (argv.length === 0) throw new AgentError('validation', 'verify command is empty');
+  return argv;
+}
+
+/** Runs the verify command in `cwd`; throws AgentError('agent') with the output's tail when it fails. */
+export async function runVerify(cwd: string, command: string, signal: AbortSignal, log?: (chunk: string) => void): Promise<void> {
+  const argv = verifyArgv(command);
+  let outcome;
+  try {
+    // CI=1 keeps test runners out of watch mode and interactive prompts.
+    outcome = await runProcess({ argv, cwd, env: { ...process.env, CI: process.env.CI ?? '1' }, signal, onOutput: log, tailChars: VERIFY_TAIL_CHARS });
+  } catch (err) {
+    if (err instanceof AgentError && err.category === 'validation') throw new AgentError('validation', `verify ${err.message}`);
+    throw err;
+  }
+  if (outcome.code === 0) return;
+  const how = outcome.code === null ? `was killed by ${outcome.signal ?? 'a signal'}` : `exited ${outcome.code}`;
+  throw new AgentError('agent', `verify failed: ${command} ${how}`, { output: outcome.tail });
+}
