@@ -2,7 +2,6 @@
 import { writeFile } from 'node:fs/promises';
 import type { Command } from 'commander';
 import { loadConfig } from '../../config/load-config.js';
-import { exportTaskmaster } from '../../plan/taskmaster.js';
 import { loadPlan } from '../load-plan.js';
 
 /** Registers `weft export` and its `taskmaster` subcommand. */
@@ -16,6 +15,7 @@ export function registerExportCommand(program: Command): void {
     .option('--out <file>', 'write to this file instead of stdout')
     .action(async (file: string, opts: { structure?: string; out?: string }) => {
       const { config } = await loadConfig();
+      const { exportTaskmaster } = await import('../../plan/taskmaster.js');
       const plan = await loadPlan(file, {
         ...(opts.structure ? { structure: opts.structure } : {}),
         defaultEstimateMinutes: config.defaultEstimateMinutes,

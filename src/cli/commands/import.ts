@@ -4,7 +4,6 @@ import type { Command } from 'commander';
 import { loadConfig } from '../../config/load-config.js';
 import { InputError } from '../../core/errors.js';
 import { analyzePlan } from '../../plan/analyze-plan.js';
-import { importTaskmaster } from '../../plan/taskmaster.js';
 import { readSource } from '../load-plan.js';
 import { addPlanOutputOptions, addSaveOptions, printPlan, savePlan, type PlanOutputOptions, type SaveOptions } from './plan.js';
 
@@ -27,6 +26,7 @@ export function registerImportCommand(program: Command): void {
     .option('--tag <tag>', 'tag to read from a tagged tasks.json (default: master, or the only tag)');
   addSaveOptions(addPlanOutputOptions(cmd)).action(async (file: string, opts: PlanOutputOptions & SaveOptions & { tag?: string }) => {
     const { config } = await loadConfig();
+    const { importTaskmaster } = await import('../../plan/taskmaster.js');
     const json = parseJsonFile(await readSource(file), file);
     const imported = importTaskmaster(json, file, {
       ...(opts.tag !== undefined ? { tag: opts.tag } : {}),

@@ -7,7 +7,6 @@ import { loadConfig } from '../../config/load-config.js';
 import { planToDot, planToMermaid } from '../../plan/render/plan-graph.js';
 import { planToJson } from '../../plan/render/plan-json.js';
 import { planToText } from '../../plan/render/plan-text.js';
-import { openStore, resolveDbSpec } from '../../store/open-store.js';
 import { loadPlan } from '../load-plan.js';
 import { printJson, useColor } from '../output.js';
 
@@ -55,6 +54,8 @@ export function newPlanId(now = Date.now()): string {
 
 /** Stores a plan (flag, then WEFT_DB, then the config's `db`, then .weft/weft.db); returns its id. */
 export async function savePlan(plan: Plan, source: string, dbFlag: string | undefined, configDb?: string): Promise<string> {
+  // Loaded on demand: the store's drivers are most of the CLI's start-up time and most commands never need them.
+  const { openStore, resolveDbSpec } = await import('../../store/open-store.js');
   const store = await openStore(resolveDbSpec(dbFlag ?? (process.env.WEFT_DB || configDb)));
   try {
     const now = Date.now();

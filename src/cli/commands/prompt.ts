@@ -1,8 +1,6 @@
 /** `weft prompt`: prints the prompt a task's agent will get. */
 import type { Command } from 'commander';
 import { loadConfig } from '../../config/load-config.js';
-import { buildPrompt } from '../../prompt/index.js';
-import { budgetChars } from '../../prompt/prompt-budget.js';
 import { loadPlan } from '../load-plan.js';
 import { positiveInt } from './cli-args.js';
 
@@ -26,6 +24,7 @@ export function registerPromptCommand(program: Command): void {
     .option('--templates <dir>', 'folder of templates replacing the bundled ones (default: config prompt.templates)')
     .action(async (file: string, taskId: string, opts: PromptCommandOptions) => {
       const { config } = await loadConfig();
+      const { buildPrompt, budgetChars } = await import('../../prompt/index.js');
       const plan = await loadPlan(file, {
         ...(opts.structure ? { structure: opts.structure } : {}),
         defaultEstimateMinutes: config.defaultEstimateMinutes,
