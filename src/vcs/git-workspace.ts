@@ -133,22 +133,31 @@ export class GitWorkspace implements Workspace {
     const repo = await this.#repo();
     await repo.merges.run(async () => {
       const dir = await this.#integrationWorktree(repo, runId);
-      const message = `Merge ${task.id}: ${task.title.split('\n')[0]!.trim()}`;
-      const identity = await identityConfig(repo.root);
-      const merged = await git(dir, ['merge', '--no-ff', '--no-verify', '-m', message, `refs/heads/${ws.branch}`], { allowFail: true, config: identity });
-      if (merged.code === 0) return;
-      const conflictFiles = await gitLines(dir, ['diff', '--name-only', '--diff-filter=U']);
-      // Leave the integration branch exactly as it was; the retry starts from its tip.
-      await git(dir, ['merge', '--abort'], { allowFail: true });
-      await git(dir, ['reset', '--hard', '--quiet'], { allowFail: true });
-      if (conflictFiles.length > 0) {
-        throw new AgentError('conflict', `merge conflict in: ${conflictFiles.join(', ')}`, {
-          data: { conflictFiles },
-          output: (merged.stdout + merged.stderr).slice(-4000),
-        });
+      try {
+        await this.#merge(repo, dir, runId, task, ws);
+      } finally {
+        // Between bursts of merges the integration worktree goes away, so a finished run leaves none behind.
+        if (repo.merges.size <= 1) await repo.worktrees.run(() => removeWorktree(repo.root, dir));
       }
-      throw gitFailure(`merge ${ws.branch} into ${this.integrationBranch(runId)}`, merged);
     });
+  }
+
+  async #merge(repo: RepoInfo, dir: string, runId: string, task: TaskSpec, ws: AttemptWorkspace): Promise<void> {
+    const message = `Merge ${task.id}: ${task.title.split('\n')[0]!.trim()}`;
+    const identity = await identityConfig(repo.root);
+    const merged = await git(dir, ['merge', '--no-ff', '--no-verify', '-m', message, `refs/heads/${ws.branch}`], { allowFail: true, config: identity });
+    if (merged.code === 0) return;
+    const conflictFiles = await gitLines(dir, ['diff', '--name-only', '--diff-filter=U']);
+    // Leave the integration branch exactly as it was; the retry starts from its tip.
+    await git(dir, ['merge', '--abort'], { allowFail: true });
+    await git(dir, ['reset', '--hard', '--quiet'], { allowFail: true });
+    if (conflictFiles.length > 0) {
+      throw new AgentError('conflict', `merge conflict in: ${conflictFiles.join(', ')}`, {
+        data: { conflictFiles },
+        output: (merged.stdout + merged.stderr).slice(-4000),
+      });
+    }
+    throw gitFailure(`merge ${ws.branch} into ${this.integrationBranch(runId)}`, merged);
   }
 
   async releaseAttempt(ws: AttemptWorkspace, succeeded: boolean): Promise<void> {
@@ -160,6 +169,14 @@ export class GitWorkspace implements Workspace {
       this.#starts.delete(ws.worktree);
       await rmdir(resolve(ws.worktree, '..')).catch(() => undefined);
     });
+  }
+
+  /** End of a run: removes the run's integration worktree if one is left (attempt worktrees are handled by releaseAttempt). */
+  async finishRun(runId: string): Promise<void> {
+    const repo = await this.#repo();
+    const dir = join(repo.worktreesDir, `${refSafe(runId)}-integration`);
+    await repo.merges.run(() => repo.worktrees.run(() => removeWorktree(repo.root, dir)));
+    await rmdir(join(repo.worktreesDir, refSafe(runId))).catch(() => undefined);
   }
 
   /** Removes kept worktrees (of one run, or all) and prunes git's records of them; `deleteBranches` also drops attempt branches. */

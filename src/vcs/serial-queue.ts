@@ -3,10 +3,17 @@
 /** A FIFO of async jobs where each job starts only after the previous one settled. */
 export class SerialQueue {
   #tail: Promise<unknown> = Promise.resolve();
+  #size = 0;
+
+  /** Jobs queued or running; inside a job, 1 means no other job is waiting. */
+  get size(): number {
+    return this.#size;
+  }
 
   /** Queues `job`; resolves or rejects with its result. A failed job does not stop the queue. */
   run<T>(job: () => Promise<T>): Promise<T> {
-    const result = this.#tail.then(job, job);
+    this.#size++;
+    const result = this.#tail.then(job, job).finally(() => this.#size--);
     this.#tail = result.catch(() => undefined);
     return result;
   }

@@ -34,4 +34,6 @@ export interface Workspace {
   integrate(runId: string, task: TaskSpec, ws: AttemptWorkspace): Promise<void>;
   /** Removes a worktree after success; keeps it after failure unless `force`. */
   releaseAttempt(ws: AttemptWorkspace, succeeded: boolean): Promise<void>;
+  /** At the end of a run: removes the run's own leftover worktrees (not failed attempts' kept ones). Optional. */
+  finishRun?(runId: string): Promise<void>;
 }
