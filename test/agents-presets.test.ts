@@ -85,7 +85,8 @@ describe('presets and routing', () => {
     const config = weftConfigSchema.parse({ agents: { mine: { command: 'my-agent --go' } } });
     const rows = await listAgents(config, { PATH: bin });
     const byName = Object.fromEntries(rows.map((r) => [r.name, r]));
-    assert.deepEqual(Object.keys(byName), ['claude', 'codex', 'aider', 'gemini', 'example', 'mine']);
+    assert.deepEqual(Object.keys(byName), ['claude', 'codex', 'aider', 'gemini', 'example', 'mine', 'codegen']);
+    assert.equal(byName.codegen!.installed, false);
     assert.equal(byName.claude!.installed, true);
     assert.equal(byName.claude!.path, join(bin, 'claude'));
     assert.equal(byName.codex!.installed, false);

@@ -164,6 +164,31 @@ describe('GitWorkspace', () => {
     assert.equal(await readFile(join(repo, 'b.txt'), 'utf8'), 'from B\n');
   });
 
+  it('commits with a fallback identity when none is configured, and resumes in a new process', async () => {
+    const bare = await makeRepo();
+    dirs.push(bare);
+    const saved = { global: process.env.GIT_CONFIG_GLOBAL, nosystem: process.env.GIT_CONFIG_NOSYSTEM };
+    process.env.GIT_CONFIG_GLOBAL = '/dev/null';
+    process.env.GIT_CONFIG_NOSYSTEM = '1';
+    try {
+      const first = await GitWorkspace.open({ repo: bare });
+      await first.prepareRun('r2');
+      const a = await first.prepareAttempt('r2', task('A'), 1);
+      await writeFile(join(a.worktree, 'a.txt'), 'a\n');
+      // A new object (weft restarted) picks up the same worktree and integration branch.
+      const second = await GitWorkspace.open({ repo: bare });
+      assert.deepEqual(await second.prepareRun('r2'), { branch: 'weft/run-r2', baseBranch: 'main' });
+      assert.deepEqual(await second.collectChanges('r2', task('A'), a), { filesChanged: ['a.txt'], commits: ['A: Task A'] });
+      await second.integrate('r2', task('A'), a);
+      assert.equal(sh(bare, 'log', '-1', '--format=%an <%ae>', 'weft/run-r2'), 'weft <weft@localhost>');
+    } finally {
+      for (const [k, v] of [['GIT_CONFIG_GLOBAL', saved.global], ['GIT_CONFIG_NOSYSTEM', saved.nosystem]] as const) {
+        if (v === undefined) delete process.env[k];
+        else process.env[k] = v;
+      }
+    }
+  });
+
   it('sanitizes ids for ref names', () => {
     assert.equal(refSafe('API-1.2'), 'API-1.2');
     assert.equal(refSafe('../a b:c~^'), 'a-b-c');

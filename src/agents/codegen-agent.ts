@@ -52,7 +52,8 @@ export function codegenSettings(env: NodeJS.ProcessEnv = process.env): Settings 
   if (!Number.isFinite(pollMs) || pollMs < 0) throw new AgentError('validation', `WEFT_POLL_MS must be a number of milliseconds >= 0, got "${pollRaw}"`);
   const repoRaw = env.CODEGEN_REPO_ID;
   const repoId = repoRaw ? (/^\d+$/.test(repoRaw) ? Number(repoRaw) : repoRaw) : undefined;
-  const baseUrl = (env.CODEGEN_API_BASE_URL || 'https://api.codegen.com').replace(/\/+$/, '');
+  // Accept the base with or without the version segment; the paths below add `/v1`.
+  const baseUrl = (env.CODEGEN_API_BASE_URL || 'https://api.codegen.com').replace(/\/+$/, '').replace(/\/v1$/, '');
   return { apiKey, orgId, baseUrl, repoId, pollMs };
 }
 

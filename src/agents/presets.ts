@@ -148,7 +148,7 @@ export interface AgentListing {
   source: 'preset' | 'config';
 }
 
-/** The presets and configured agents, each with whether its program is on PATH (nothing is spawned). */
+/** The presets, configured agents and codegen, each with whether it is usable: program on PATH, or settings present (nothing is spawned). */
 export async function listAgents(config?: WeftConfig, env: NodeJS.ProcessEnv = process.env): Promise<AgentListing[]> {
   const rows: AgentListing[] = [];
   const presets = agentPresets();
@@ -159,6 +159,15 @@ export async function listAgents(config?: WeftConfig, env: NodeJS.ProcessEnv = p
     rows.push(await listing(name, p.argv, p.description, 'preset', env));
   }
   for (const [name, agent] of Object.entries(configured)) rows.push(await listing(name, agent.command, 'from weft.config.yaml', 'config', env));
+  // The hosted backend has no program; it is usable once its settings are there (the key itself is never shown).
+  const codegenReady = Boolean((env.CODEGEN_API_KEY || env.CODEGEN_TOKEN) && env.CODEGEN_ORG_ID);
+  rows.push({
+    name: 'codegen',
+    command: `${env.CODEGEN_API_BASE_URL || 'https://api.codegen.com'} (hosted)`,
+    description: codegenReady ? 'Codegen hosted agents (CODEGEN_API_KEY and CODEGEN_ORG_ID set)' : 'Codegen hosted agents: set CODEGEN_API_KEY and CODEGEN_ORG_ID',
+    installed: codegenReady,
+    source: 'preset',
+  });
   return rows;
 }
 
