@@ -56,6 +56,14 @@ describe('command agent', () => {
     `);
     await writeFile(join(scripts, 'fail.mjs'), `console.log('trying'); console.error('something broke badly'); process.exit(3);`);
     await writeFile(join(scripts, 'noisy.mjs'), `for (let i = 0; i < 5000; i++) console.log('line ' + i + ' ' + 'x'.repeat(30)); console.log('THE END');`);
+    await writeFile(join(scripts, 'daemon.mjs'), `
+      import { spawn } from 'node:child_process';
+      import { writeFileSync } from 'node:fs';
+      const child = spawn(process.execPath, ['-e', 'setInterval(() => {}, 1000)'], { stdio: 'inherit' });
+      child.unref();
+      writeFileSync('daemon.pid', String(child.pid));
+      console.log('left a server running');
+    `);
     await writeFile(join(scripts, 'hang.mjs'), `
       import { spawn } from 'node:child_process';
       import { writeFileSync } from 'node:fs';
@@ -128,6 +136,19 @@ describe('command agent', () => {
     assert.ok(result.output!.length <= 16 * 1024);
     assert.ok(result.output!.trimEnd().endsWith('THE END'));
     assert.ok(req.logged.join('').length > 100_000, 'the log gets everything');
+  });
+
+  it('does not hang on a background process that keeps the output open', async () => {
+    const work = join(dir, 'daemon');
+    await mkdir(work);
+    const agent = createCommandAgent({ name: 'daemon', argv: [node, join(scripts, 'daemon.mjs')] });
+    const started = Date.now();
+    const result = await agent.run(request(work));
+    assert.ok(Date.now() - started < 8000);
+    assert.match(result.summary ?? '', /left a server running/);
+    const pid = Number(await readFile(join(work, 'daemon.pid'), 'utf8'));
+    await new Promise((r) => setTimeout(r, 100));
+    assert.ok(await gone(pid), 'the leftover process is stopped');
   });
 
   for (const [reason, category] of [['cancelled', 'cancelled'], ['timeout', 'timeout']] as const) {

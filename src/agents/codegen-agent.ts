@@ -121,6 +121,7 @@ async function runCodegen(options: CodegenOptions, req: AgentRequest): Promise<A
       });
     }
     await delay(s.pollMs, req.signal);
+    await gate.pass(req.signal);
     const res = await call('GET', `${runsUrl}/${encodeURIComponent(id)}`).catch((err: unknown) => {
       if (err instanceof AgentError && err.category === 'network' && ++errors <= (options.maxPollErrors ?? 5)) return null;
       throw err;

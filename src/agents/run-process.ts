@@ -19,6 +19,8 @@ export interface RunProcessOptions {
   tailChars?: number;
   /** Time between SIGTERM and SIGKILL after an abort. */
   killGraceMs?: number;
+  /** How long pipes may stay open after the program exited before what still holds them is killed. */
+  exitGraceMs?: number;
 }
 
 export interface ProcessOutcome {
@@ -112,8 +114,16 @@ export function runProcess(opts: RunProcessOptions): Promise<ProcessOutcome> {
         err.code === 'ENOENT' ? `command not found: ${file}` : err.code === 'EACCES' ? `command not executable: ${file}` : `cannot start ${file}: ${err.message}`;
       finish(() => reject(new AgentError('validation', message)));
     });
+    // A background process the agent left behind can hold the pipes open after the agent exited;
+    // without this, the attempt would hang until its timeout.
+    let exitTimer: NodeJS.Timeout | undefined;
+    child.on('exit', () => {
+      exitTimer = setTimeout(() => kill('SIGKILL'), opts.exitGraceMs ?? 2000);
+      exitTimer.unref();
+    });
     child.on('close', (code, signal) => {
       if (killTimer) clearTimeout(killTimer);
+      if (exitTimer) clearTimeout(exitTimer);
       if (pendingLine && opts.onStdoutLine) opts.onStdoutLine(pendingLine);
       if (opts.signal?.aborted) return finish(() => reject(withOutput(abortedError(opts.signal!), tail.toString())));
       finish(() => resolve({ code, signal, tail: tail.toString(), stdoutTail: stdoutTail.toString() }));
