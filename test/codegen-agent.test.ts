@@ -109,6 +109,23 @@ describe('codegen agent (local stand-in of the API)', () => {
     assert.ok(seen[1]!.at - seen[0]!.at >= 950, `waited only ${seen[1]!.at - seen[0]!.at} ms`);
   });
 
+  it('holds back every attempt of the backend after a 429', async () => {
+    handler = (_s, res, n) => {
+      if (n === 1) return json(res, 429, {}, { 'retry-after': '1' });
+      json(res, 200, { id: n, status: 'COMPLETED', result: 'ok' });
+    };
+    seen = [];
+    const env = { CODEGEN_API_KEY: TOKEN, CODEGEN_ORG_ID: 'hold', CODEGEN_API_BASE_URL: base };
+    const req = { runId: 'r', task, attempt: 1, prompt: 'p', worktree: null, branch: null, signal: new AbortController().signal, log: () => undefined };
+    const first = createCodegenAgent({ env }).run(req);
+    await new Promise((r) => setTimeout(r, 150));
+    // A second backend object for the same account shares the hold.
+    const second = createCodegenAgent({ env }).run(req);
+    await Promise.all([first, second]);
+    assert.equal(seen.length, 3);
+    assert.ok(seen[1]!.at - seen[0]!.at >= 950 && seen[2]!.at - seen[0]!.at >= 950, seen.map((x) => x.at - seen[0]!.at).join(', '));
+  });
+
   it('paces run creations to the documented rate', async () => {
     handler = (_s, res) => json(res, 200, { id: 1, status: 'COMPLETED', result: 'ok' });
     seen = [];
