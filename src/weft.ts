@@ -7,6 +7,7 @@ import { createWriteStream, mkdirSync, type WriteStream } from 'node:fs';
 import { join } from 'node:path';
 import pino from 'pino';
 import type { AgentBackend } from './agents/agent-backend.js';
+import { createAgentBackend, routeAgent } from './agents/create-agent.js';
 import { loadConfig } from './config/load-config.js';
 import type { WeftConfig } from './config/config-schema.js';
 import { InputError } from './core/errors.js';
@@ -22,6 +23,7 @@ import { buildPrompt, createTemplateLoader, type TaskMemory } from './prompt/ind
 import type { RunRecord } from './store/records.js';
 import { openStore, resolveDbSpec } from './store/open-store.js';
 import type { Store } from './store/store.js';
+import { GitWorkspace } from './vcs/git-workspace.js';
 import type { Workspace } from './vcs/workspace.js';
 
 export interface OpenWeftOptions {
@@ -48,6 +50,9 @@ export interface ExecuteOptions {
   resumed?: boolean;
   /** Lets a caller stop the engine (SIGINT); leases are then reclaimed on resume. */
   onEngine?: (engine: Engine) => void;
+  /** Heartbeat interval (cancellation reaches a running attempt within about this long). */
+  heartbeatMs?: number;
+  leaseMs?: number;
 }
 
 /** A new sortable run id: time in base 36 plus randomness. */
@@ -79,9 +84,14 @@ export class Weft {
     const maxAttempts = options.maxAttempts ?? this.config.maxAttempts;
     if (!Number.isInteger(concurrency) || concurrency < 1) throw new InputError(`--concurrency must be a whole number >= 1, got ${concurrency}`);
     if (!Number.isInteger(maxAttempts) || maxAttempts < 1) throw new InputError(`--max-attempts must be a whole number >= 1, got ${maxAttempts}`);
-    // Fail on an unknown agent before anything is stored.
-    this.#agentFactory(agent, this.config);
-    for (const t of plan.tasks) if (t.agent) this.#agentFactory(t.agent, this.config);
+    // Fail on an unknown agent or a missing repository before anything is stored.
+    const specs = [agent, ...plan.tasks.flatMap((t) => (t.agent ? [t.agent] : [])), ...this.config.routing.map((r) => r.agent)];
+    const backends = [...new Set(specs)].map((spec) => this.#agentFactory(spec, this.config));
+    let repo = options.repo ?? null;
+    if (backends.some((b) => b.needsWorktree)) {
+      const ws = await GitWorkspace.open({ repo: repo ?? this.cwd, branchPrefix: this.config.git.branchPrefix });
+      repo = (await ws.info()).root;
+    }
     const id = newRunId();
     const settings = {
       context: plan.context,
@@ -98,7 +108,7 @@ export class Weft {
         agent,
         concurrency,
         maxAttempts,
-        repo: options.repo ?? null,
+        repo,
         baseBranch: options.baseBranch ?? this.config.git.baseBranch ?? null,
         options: writeRunSettings(settings),
         createdAt: Date.now(),
@@ -119,12 +129,17 @@ export class Weft {
 
     const backends = new Map<string, AgentBackend>();
     const backendFor = (task: TaskSpec) => {
-      const spec = task.agent ?? routeByType(task, config) ?? run.agent;
+      const spec = routeAgent(task, run.agent, config);
       let b = backends.get(spec);
       if (!b) backends.set(spec, (b = this.#agentFactory(spec, config)));
       return b;
     };
-    const workspace: Workspace | null = null;
+    let workspace: GitWorkspace | null = null;
+    if (run.repo) {
+      workspace = await GitWorkspace.open({ repo: run.repo, branchPrefix: config.git.branchPrefix});
+      const info = await workspace.prepareRun(runId, run.baseBranch);
+      await store.updateRun(runId, { branch: info.branch, baseBranch: info.baseBranch });
+    }
 
     const loader = createTemplateLoader(config.prompt.templates ? { overrideDir: config.prompt.templates } : {});
     const promptFor = async (task: TaskSpec, _attempt: number, feedback: AttemptFeedback | undefined) => {
@@ -145,7 +160,8 @@ export class Weft {
 
     const logDir = join(this.dataDir, 'logs');
     mkdirSync(join(logDir, runId), { recursive: true });
-    const logger = pino({ base: { runId } }, pino.destination({ dest: join(logDir, `${runId}.log`), sync: false, mkdir: true }));
+    const logFile = pino.destination({ dest: join(logDir, `${runId}.log`), sync: false, mkdir: true });
+    const logger = pino({ base: { runId } }, logFile);
     const forward = (name: string) => (e: unknown) => logger.info({ event: name, ...(e as object) }, name);
     for (const name of ['run.started', 'task.started', 'attempt.failed', 'retry.scheduled', 'task.succeeded', 'task.failed', 'task.blocked', 'task.cancelled', 'backend.paused', 'run.finished'] as const) {
       events.on(name, forward(name));
@@ -161,15 +177,15 @@ export class Weft {
 
     const engine = new Engine(
       runId,
-      { store, events, backendFor, workspace, promptFor, onOutput },
+      { store, events, backendFor, workspace: workspace as Workspace | null, promptFor, onOutput },
       {
         concurrency: run.concurrency,
         maxAttempts: run.maxAttempts,
         retry: config.retry,
         breaker: config.circuitBreaker,
         timeoutMs: settings.timeoutMs,
-        leaseMs: 30_000,
-        heartbeatMs: 5_000,
+        leaseMs: options.leaseMs ?? 30_000,
+        heartbeatMs: options.heartbeatMs ?? 2_000,
         verify: settings.verify,
         workerId: newWorkerId(),
         pollMs: 100,
@@ -177,11 +193,22 @@ export class Weft {
     );
     options.onEngine?.(engine);
     try {
-      return await engine.execute({ resumed: options.resumed ?? false });
+      const outcome = await engine.execute({ resumed: options.resumed ?? false });
+      if (workspace) {
+        await workspace.finishRun(runId);
+        if (settings.merge && outcome.run.status === 'succeeded') {
+          await workspace.mergeIntoBase(runId, outcome.run.baseBranch);
+          events.emit('run.merged', { runId, branch: outcome.run.branch ?? '', baseBranch: outcome.run.baseBranch ?? '' });
+        }
+      }
+      return outcome;
     } finally {
       await recorder.close();
-      for (const s of taskLogs.values()) s.end();
-      logger.flush();
+      await Promise.all([...taskLogs.values()].map((s) => new Promise((resolve) => s.end(resolve))));
+      await new Promise((resolve) => {
+        logFile.once('close', resolve);
+        logFile.end();
+      });
     }
   }
 
@@ -193,15 +220,9 @@ export class Weft {
 /** Creates an agent backend from a spec (`simulate`, a preset, a configured name or a command line). */
 export type AgentFactory = (spec: string, config: WeftConfig) => AgentBackend;
 
-/** The backends weft knows today. */
-export const defaultAgentFactory: AgentFactory = (spec) => {
-  if (spec === 'simulate') return createSimulateAgent(simulateSettingsFromEnv());
-  throw new InputError(`unknown agent "${spec}"`);
-};
-
-function routeByType(task: TaskSpec, config: WeftConfig): string | undefined {
-  return config.routing.find((r) => r.type === task.type)?.agent;
-}
+/** Every backend: simulate (the engine's), codegen, presets, configured agents and command lines. */
+export const defaultAgentFactory: AgentFactory = (spec, config) =>
+  createAgentBackend(spec, config, { simulate: () => createSimulateAgent(simulateSettingsFromEnv()) });
 
 function stripAnalysis(t: Plan['tasks'][number]): TaskSpec {
   const { phase: _p, earliestStartMinutes: _e, slackMinutes: _s, critical: _c, tailMinutes: _t, ...spec } = t;

@@ -45,6 +45,8 @@ const SERVICE_FAILURES = ['network', 'rate_limit', 'server', 'timeout', 'agent',
 /** The breakers of one engine, created lazily per backend name. */
 export class BackendBreakers {
   readonly #breakers = new Map<string, CircuitBreakerPolicy>();
+  /** When each backend's breaker last opened; cockatiel only goes half-open on the next call. */
+  readonly #openedAt = new Map<string, number>();
   constructor(private readonly settings: BreakerSettings) {}
 
   /** The breaker of a backend. */
@@ -58,18 +60,21 @@ export class BackendBreakers {
           halfOpenAfter: s.halfOpenAfterMs,
           breaker: new EitherBreaker(
             new ConsecutiveBreaker(s.consecutiveFailures),
-            new CountBreaker({ threshold: s.errorRate ?? 0.75, size: s.windowSize ?? 20, minimumNumberOfCalls: Math.max(s.consecutiveFailures * 2, 8) }),
+            new CountBreaker({ threshold: s.errorRate ?? 0.75, size: s.windowSize ?? 20, minimumNumberOfCalls: Math.min((s.windowSize ?? 20) - 1, 10) }),
           ),
         },
       );
+      b.onBreak(() => this.#openedAt.set(name, Date.now()));
       this.#breakers.set(name, b);
     }
     return b;
   }
 
-  /** Whether dispatch to this backend is paused. */
-  isOpen(name: string): boolean {
+  /** Milliseconds until a trial call may go to this backend; 0 when dispatch is not paused. */
+  pausedFor(name: string, now = Date.now()): number {
     const b = this.#breakers.get(name);
-    return b !== undefined && (b.state === CircuitState.Open || b.state === CircuitState.Isolated);
+    if (!b || (b.state !== CircuitState.Open && b.state !== CircuitState.Isolated)) return 0;
+    if (b.state === CircuitState.Isolated) return this.settings.halfOpenAfterMs;
+    return Math.max(0, (this.#openedAt.get(name) ?? now) + this.settings.halfOpenAfterMs - now);
   }
 }

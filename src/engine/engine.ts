@@ -282,13 +282,14 @@ export class Engine {
     const breaker = this.#breakers.get(backend.name);
     let announced = false;
     for (;;) {
-      if (this.#breakers.isOpen(backend.name)) {
+      const wait = this.#breakers.pausedFor(backend.name);
+      if (wait > 0) {
         if (!announced) {
           announced = true;
-          const untilMs = Date.now() + this.settings.breaker.halfOpenAfterMs;
+          const untilMs = Date.now() + wait;
           this.deps.events.emit('backend.paused', { runId: this.runId, backend: backend.name, untilMs, reason: 'circuit breaker open after repeated failures' });
         }
-        await sleep(Math.min(1000, Math.max(50, this.settings.breaker.halfOpenAfterMs / 4)), signal);
+        await sleep(Math.min(1000, wait), signal);
         continue;
       }
       try {

@@ -14,6 +14,7 @@ export interface EngineEventMap {
   'task.cancelled': { runId: string; taskId: string };
   'task.reclaimed': { runId: string; taskId: string };
   'backend.paused': { runId: string; backend: string; untilMs: number; reason: string };
+  'run.merged': { runId: string; branch: string; baseBranch: string };
   'run.finished': { runId: string; status: string; succeeded: number; failed: number; blocked: number; cancelled: number; durationMs: number };
 }
 
