@@ -1,0 +1,63 @@
+/**
+ * `weft demo`: weft's main job end to end on a fresh machine — the example REQUIREMENTS.md against a
+ * copy of the example repository, with the bundled EXAMPLE agent (no AI), then the report and the
+ * integration branch.
+ */
+import type { Command } from 'commander';
+import { cpSync, existsSync, mkdtempSync, readdirSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+import { InputError } from '../../core/errors.js';
+import { EngineEvents } from '../../engine/events.js';
+import { attachProgressView } from '../../engine/progress-view.js';
+import { reportMarkdown } from '../../engine/run-report.js';
+import { loadRunStatus } from '../../engine/run-status.js';
+import { findPackageRoot } from '../../prompt/index.js';
+import { git, gitText } from '../../vcs/git.js';
+import { openWeft } from '../../weft.js';
+import { loadPlan } from '../load-plan.js';
+import { parseCount } from './run.js';
+
+/** Registers `weft demo`. */
+export function registerDemoCommand(program: Command): void {
+  program
+    .command('demo')
+    .description('Run the bundled example end to end: example requirements, a copy of the example repo, the EXAMPLE agent')
+    .option('--dir <dir>', 'where to create the example repository (default: a new temp directory)')
+    .option('--agent <name|command>', 'agent to use instead of the bundled example agent (e.g. claude)', 'example')
+    .option('--concurrency <n>', 'attempts at once', '3')
+    .action(async (flags: { dir?: string; agent: string; concurrency: string }) => {
+      const root = findPackageRoot();
+      const example = join(root, 'examples', 'shop');
+      const dir = resolve(flags.dir ?? mkdtempSync(join(tmpdir(), 'weft-demo-')));
+      if (existsSync(dir) && readdirSync(dir).length > 0 && flags.dir) throw new InputError(`--dir ${dir} is not empty`);
+      cpSync(join(example, 'repo'), dir, { recursive: true });
+      const id = ['-c', 'user.name=weft demo', '-c', 'user.email=demo@weft.invalid'];
+      await git(dir, ['init', '-q', '-b', 'main']);
+      await git(dir, ['add', '-A']);
+      await git(dir, [...id, 'commit', '-q', '-m', 'Example shop: initial commit']);
+      process.stderr.write(`weft demo: example repository at ${dir}\n`);
+
+      const plan = await loadPlan(join(example, 'REQUIREMENTS.md'));
+      const weft = await openWeft({ db: join(dir, '.weft', 'weft.db'), cwd: dir });
+      try {
+        const run = await weft.createRun(plan, { agent: flags.agent, concurrency: parseCount('concurrency', flags.concurrency)!, repo: dir });
+        process.stderr.write(`weft demo: run ${run.id} · ${plan.tasks.length} tasks · agent ${flags.agent}\n\n`);
+        const events = new EngineEvents();
+        const stop = attachProgressView(events, plan.tasks.filter((t) => t.status !== 'done').length);
+        const outcome = await weft.executeRun(run.id, { events });
+        stop();
+        const status = await loadRunStatus(weft.store, run.id);
+        process.stdout.write('\n' + reportMarkdown(status));
+        const branch = status.run.branch ?? `weft/run-${run.id}`;
+        const log = await gitText(dir, ['log', '--graph', '--oneline', '--decorate=short', branch, '-n', '30']);
+        process.stdout.write(`\n## Integration branch \`${branch}\`\n\n\`\`\`\n${log}\n\`\`\`\n`);
+        const files = await gitText(dir, ['ls-tree', '-r', '--name-only', branch]);
+        process.stdout.write(`\nFiles on ${branch}:\n${files.split('\n').map((f) => `  ${f}`).join('\n')}\n`);
+        process.stdout.write(`\nThe base branch \`main\` is unchanged. Look around: cd ${dir} && git log ${branch}\n`);
+        process.exitCode = outcome.run.status === 'succeeded' ? 0 : 1;
+      } finally {
+        await weft.close();
+      }
+    });
+}
