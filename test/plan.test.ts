@@ -224,6 +224,20 @@ describe('STRUCTURE.md: interface-first planning', () => {
   });
 });
 
+describe('Markdown structure', () => {
+  it('skips code fences and HTML comments; counts nested, continued and numbered items', () => {
+    const text = ['# P', '', '## A: One', '', 'Intro.', '', '```md', '## Not a requirement', '- [ ] not an item', '```', '', '<!--', '- [ ] commented out', '-->', '']
+      .concat(['- [ ] first', '  - [ ] nested (30m)', '- [x] second', '  continued text', '', '1. [ ] numbered', '', '## B: Two', ''])
+      .join('\n');
+    const p = plan(text);
+    assert.deepEqual(
+      p.tasks.map((t) => [t.id, t.title, t.status, t.estimateMinutes]),
+      [['A.1', 'first', 'pending', 60], ['A.2', 'nested', 'pending', 30], ['A.3', 'second continued text', 'done', 60], ['A.4', 'numbered', 'pending', 60], ['B', 'Two', 'pending', 60]],
+    );
+    assert.match(task(p, 'A.1').description, /^Intro\.\n\n```md\n## Not a requirement\n- \[ \] not an item\n```/);
+  });
+});
+
 describe('bad input names FILE:LINE', () => {
   it('a dependency cycle, members in order', () => {
     const text = '# P\n\n## A: One\nDepends on: C\n\n## B: Two\nDepends on: A\n\n## C: Three\nDepends on: B\n';

@@ -23,19 +23,25 @@ export interface BuiltTasks {
 /** Turns parsed requirements into atomic tasks; throws SourceError for bad metadata or references. */
 export function buildTasks(doc: RequirementsDoc, defaultEstimateMinutes = DEFAULT_ESTIMATE_MINUTES): BuiltTasks {
   const { file } = doc;
-  const byKey = new Map<string, RequirementSection>();
-  const seenIds = new Map<string, RequirementSection>();
+  const byId = new Map<string, RequirementSection>();
   for (const r of doc.requirements) {
     const key = r.id.toLowerCase();
-    const prev = seenIds.get(key);
+    const prev = byId.get(key);
     if (prev) throw new SourceError(file, r.line, `duplicate id "${r.id}" (first defined at ${file}:${prev.line})`);
-    seenIds.set(key, r);
+    byId.set(key, r);
   }
   // References resolve by id first, then by title or the title's slug, all case-insensitively.
-  for (const r of doc.requirements) byKey.set(r.id.toLowerCase(), r);
-  for (const r of doc.requirements) {
-    for (const k of [r.title.toLowerCase(), slugify(r.title)]) if (!byKey.has(k)) byKey.set(k, r);
-  }
+  // The title index is built on first use: most documents refer by id, and 100k titles cost.
+  let byTitle: Map<string, RequirementSection> | undefined;
+  const titles = () => {
+    if (byTitle) return byTitle;
+    byTitle = new Map();
+    for (const r of doc.requirements) {
+      for (const k of [r.title.toLowerCase(), slugify(r.title)]) if (!byId.has(k) && !byTitle.has(k)) byTitle.set(k, r);
+    }
+    return byTitle;
+  };
+  const lookup = (key: string) => byId.get(key) ?? titles().get(key);
   const openItemIds = (r: RequirementSection) => r.items.flatMap((it, k) => (it.done ? [] : [`${r.id}.${k + 1}`]));
 
   const tasks: TaskSpec[] = [];
@@ -47,7 +53,7 @@ export function buildTasks(doc: RequirementsDoc, defaultEstimateMinutes = DEFAUL
     const dependsOn: string[] = [];
     const reqDeps: string[] = [];
     for (const ref of depMeta ? splitList(depMeta.value) : []) {
-      const { target, itemId } = resolveReference(ref, byKey, doc);
+      const { target, itemId } = resolveReference(ref, lookup, doc);
       if (!target) {
         throw new SourceError(file, depMeta!.line, `unknown dependency "${ref}" of "${r.id}"${suggest(ref, doc)}`);
       }
@@ -97,14 +103,14 @@ export function buildTasks(doc: RequirementsDoc, defaultEstimateMinutes = DEFAUL
   return { tasks, requirementDeps, requirementLines };
 }
 
-function resolveReference(ref: string, byKey: Map<string, RequirementSection>, doc: RequirementsDoc) {
+function resolveReference(ref: string, lookup: (key: string) => RequirementSection | undefined, doc: RequirementsDoc) {
   const key = ref.toLowerCase();
-  const direct = byKey.get(key) ?? byKey.get(slugify(ref));
+  const direct = lookup(key) ?? lookup(slugify(ref));
   if (direct) return { target: direct, itemId: undefined };
   // `ID.N` names one checklist item.
   const m = /^(.+)\.(\d+)$/.exec(ref);
   if (m) {
-    const r = byKey.get(m[1]!.toLowerCase());
+    const r = lookup(m[1]!.toLowerCase());
     const n = Number(m[2]);
     if (r && n >= 1 && n <= r.items.length) return { target: r, itemId: `${r.id}.${n}` };
   }
@@ -156,5 +162,9 @@ function parseMetaEstimate(r: RequirementSection, file: string): number | undefi
 }
 
 function unique<T>(xs: T[]): T[] {
-  return [...new Set(xs)];
+  // Dependency lists are short: a scan beats building a Set for each of 100k requirements.
+  if (xs.length > 16) return [...new Set(xs)];
+  const out: T[] = [];
+  for (const x of xs) if (!out.includes(x)) out.push(x);
+  return out;
 }

@@ -1,14 +1,9 @@
 /** REQUIREMENTS.md -> RequirementsDoc. Line numbers are 1-based and kept for every error message. */
-import MarkdownIt from 'markdown-it';
-import type Token from 'markdown-it/lib/token.mjs';
 import { SourceError } from '../core/errors.js';
 import { parseEstimate } from './estimate.js';
+import { scanBlocks, type BlockToken } from './markdown-blocks.js';
 import { META_KEYS, type ChecklistItem, type MetaKey, type RequirementSection, type RequirementsDoc } from './requirements-doc.js';
 import { slugify } from './slug.js';
-
-const md = new MarkdownIt('commonmark');
-// Only block structure matters here; inline parsing (emphasis, links) is most of markdown-it's time.
-md.core.ruler.disable(['inline', 'text_join']);
 
 const META_LINE = /^\s*(?:[-*+]\s+)?(?:\*\*|__)?([A-Za-z][A-Za-z -]*?)(?:\*\*|__)?\s*:\s*(?:\*\*|__)?\s*(.*?)\s*$/;
 const EXPLICIT_ID = /^([A-Za-z0-9][A-Za-z0-9_.-]*)\s*:\s*(\S.*)$/;
@@ -20,25 +15,26 @@ const ACCEPTANCE = /^\s*(?:\*\*|__)?acceptance criteria(?:\*\*|__)?\s*:?\s*(?:\*
 export function parseRequirements(text: string, file: string): RequirementsDoc {
   if (text.trim() === '') throw new SourceError(file, 1, 'file is empty: expected a "# Title" and "## Requirement" sections');
   const lines = text.split(/\r?\n/);
-  const tokens = md.parse(text, {});
+  // Only block structure matters; a dedicated scanner is ~10x faster than markdown-it here.
+  const tokens = scanBlocks(lines);
 
   let title = '';
   let titleEnd = 0;
   const sections: Section[] = [];
   for (let i = 0; i < tokens.length; i++) {
     const t = tokens[i]!;
-    if (t.type !== 'heading_open' || !t.map) continue;
+    if (t.type !== 'heading_open' || t.start < 0) continue;
     const content = tokens[i + 1]?.content.trim() ?? '';
     if (t.tag === 'h1' && !title && sections.length === 0) {
       title = content;
-      titleEnd = t.map[1];
+      titleEnd = t.end;
     } else if (t.tag === 'h2') {
       const last = sections.at(-1);
       if (last) {
-        last.end = t.map[0];
+        last.end = t.start;
         last.tokenEnd = i;
       }
-      sections.push({ start: t.map[0], end: lines.length, headingText: content, tokenStart: i, tokenEnd: tokens.length });
+      sections.push({ start: t.start, end: lines.length, headingText: content, tokenStart: i, tokenEnd: tokens.length });
     }
   }
   if (sections.length === 0) {
@@ -47,7 +43,9 @@ export function parseRequirements(text: string, file: string): RequirementsDoc {
 
   const contextEnd = sections[0]!.start;
   const context = trimBlock(lines.slice(titleEnd, contextEnd));
-  const requirements = sections.map((s) => parseSection(tokens, lines, s, file));
+  // Lines that are not description (heading, metadata, items, criteria), for all sections at once.
+  const skip = new Uint8Array(lines.length);
+  const requirements = sections.map((s) => parseSection(tokens, lines, s, file, skip));
   return { file, title: title || requirements[0]!.title, context, requirements };
 }
 
@@ -60,7 +58,7 @@ interface Section {
   tokenEnd: number;
 }
 
-function parseSection(tokens: Token[], lines: string[], section: Section, file: string): RequirementSection {
+function parseSection(tokens: BlockToken[], lines: string[], section: Section, file: string, skip: Uint8Array): RequirementSection {
   const headingLine = section.start + 1;
   const explicit = EXPLICIT_ID.exec(section.headingText);
   const title = (explicit ? explicit[2]! : section.headingText).trim();
@@ -69,22 +67,25 @@ function parseSection(tokens: Token[], lines: string[], section: Section, file: 
 
   // Metadata: consecutive `Key: value` lines right under the heading (blank lines before them allowed).
   const meta: RequirementSection['meta'] = {};
-  const skip = new Set<number>([section.start]);
+  skip[section.start] = 1;
   let row = section.start + 1;
   while (row < section.end && lines[row]!.trim() === '') row++;
   for (; row < section.end; row++) {
     const m = META_LINE.exec(lines[row]!);
-    const key = m?.[1]!.toLowerCase().replace(/-/g, ' ').replace(/\s+/g, ' ') as MetaKey | undefined;
+    const raw = m?.[1]!.toLowerCase();
+    // Normalizing `Depends-On` and odd spacing only when present keeps the common case allocation-free.
+    const key = (raw !== undefined && /-|\s\s|[^\S ]/.test(raw) ? raw.replace(/-/g, ' ').replace(/\s+/g, ' ') : raw) as MetaKey | undefined;
     if (!m || !key || !(META_KEYS as readonly string[]).includes(key)) break;
     meta[key] = { value: m[2]!, line: row + 1 };
-    skip.add(row);
+    skip[row] = 1;
   }
 
   const items: ChecklistItem[] = [];
   const acceptanceCriteria: string[] = [];
   // Token line ranges are 0-based [start, end).
-  const skipRange = (t: Token) => {
-    for (let r = t.map![0]; r < t.map![1]; r++) skip.add(r);
+  const skipRange = (t: BlockToken) => {
+    // Clamped: a list can run on past an indented `##` that starts the next section.
+    for (let r = t.start, end = Math.min(t.end, section.end); r < end; r++) skip[r] = 1;
   };
   // Acceptance criteria come from a "### Acceptance criteria" heading (until a heading of the same
   // or a higher level) or from the list right after an "Acceptance criteria:" paragraph.
@@ -118,7 +119,7 @@ function parseSection(tokens: Token[], lines: string[], section: Section, file: 
       continue;
     }
     if (t.type !== 'list_item_open') {
-      if (inAcceptance && t.map) skipRange(t);
+      if (inAcceptance && t.start >= 0) skipRange(t);
       continue;
     }
     const inline = tokens[i + 2]?.type === 'inline' ? tokens[i + 2]!.content : '';
@@ -129,7 +130,7 @@ function parseSection(tokens: Token[], lines: string[], section: Section, file: 
     }
     const box = CHECKBOX.exec(inline);
     if (!box) continue;
-    const line = t.map![0] + 1;
+    const line = t.start + 1;
     let text = collapse(inline.replace(CHECKBOX, ''));
     let estimateMinutes: number | undefined;
     const est = ITEM_ESTIMATE.exec(text);
@@ -144,11 +145,13 @@ function parseSection(tokens: Token[], lines: string[], section: Section, file: 
     items.push({ text, done: box[1] !== ' ', line, ...(estimateMinutes !== undefined ? { estimateMinutes } : {}) });
     // Only the item's own first paragraph belongs to the item; nested content stays in the description.
     const para = tokens[i + 1];
-    const end = para?.map ? para.map[1] : t.map![0] + 1;
-    for (let r = t.map![0]; r < end; r++) skip.add(r);
+    const end = para && para.start >= 0 ? para.end : t.start + 1;
+    for (let r = t.start; r < Math.min(end, section.end); r++) skip[r] = 1;
   }
 
-  const description = trimBlock(lines.slice(section.start, section.end).map((l, k) => (skip.has(section.start + k) ? '' : l)));
+  const kept: string[] = [];
+  for (let r = section.start; r < section.end; r++) kept.push(skip[r] === 1 ? '' : lines[r]!);
+  const description = trimBlock(kept);
   return { id, title, line: headingLine, meta, description, acceptanceCriteria, items };
 }
 

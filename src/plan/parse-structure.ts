@@ -18,10 +18,12 @@ const META_LINE = /^\s*(?:[-*+]\s+)?(?:\*\*|__)?(paths?|uses|interface)(?:\*\*|_
 
 /** Splits a comma-separated list, dropping backticks and blanks. */
 export function splitList(value: string): string[] {
-  return value
-    .split(',')
-    .map((s) => s.replace(/`/g, '').trim())
-    .filter((s) => s !== '' && s.toLowerCase() !== 'none' && s !== '-');
+  const out: string[] = [];
+  for (const part of value.split(',')) {
+    const s = (part.includes('`') ? part.replace(/`/g, '') : part).trim();
+    if (s !== '' && s !== '-' && s.toLowerCase() !== 'none') out.push(s);
+  }
+  return out;
 }
 
 /** Parses STRUCTURE.md; every `Uses:` entry must name a component of the document. */
