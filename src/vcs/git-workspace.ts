@@ -2,8 +2,8 @@
  * The git side of a run: an integration branch per run, a worktree and branch per attempt, and a
  * serialized merge queue. The user's checkout and the base branch are never touched.
  */
-import { mkdir, realpath, rm, rmdir, stat } from 'node:fs/promises';
-import { join, resolve } from 'node:path';
+import { mkdir, readdir, realpath, rm, rmdir, stat } from 'node:fs/promises';
+import { basename, join, resolve } from 'node:path';
 import { AgentError } from '../agents/agent-backend.js';
 import type { TaskSpec } from '../core/task.js';
 import { InputError } from '../core/errors.js';
@@ -161,13 +161,19 @@ export class GitWorkspace implements Workspace {
   }
 
   async releaseAttempt(ws: AttemptWorkspace, succeeded: boolean): Promise<void> {
-    // A failed attempt's worktree stays for inspection until `weft clean`; its branch always stays as the record.
+    // A failed attempt's worktree stays for inspection until the task succeeds or `weft clean`;
+    // its branch always stays as the record.
     if (!succeeded) return;
     const repo = await this.#repo();
+    const dir = resolve(ws.worktree, '..');
+    const prefix = basename(ws.worktree).replace(/-a\d+$/, '-a');
     await repo.worktrees.run(async () => {
-      await removeWorktree(repo.root, ws.worktree);
-      this.#starts.delete(ws.worktree);
-      await rmdir(resolve(ws.worktree, '..')).catch(() => undefined);
+      const earlier = (await readdir(dir).catch(() => [] as string[])).filter((n) => n.startsWith(prefix) && /^\d+$/.test(n.slice(prefix.length)));
+      for (const path of [ws.worktree, ...earlier.map((n) => join(dir, n)).filter((p) => p !== ws.worktree)]) {
+        await removeWorktree(repo.root, path);
+        this.#starts.delete(path);
+      }
+      await rmdir(dir).catch(() => undefined);
     });
   }
 
