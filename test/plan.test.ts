@@ -183,6 +183,10 @@ describe('a realistic REQUIREMENTS.md', () => {
     assert.equal(after?.task.id, 'user-accounts.1');
     assert.match(after?.reason ?? '', /by id/);
     assert.equal(pickNextTask(p.tasks, { finished: new Set(p.tasks.map((t) => t.id)) }), null);
+    // Equal remaining paths: the higher priority goes first.
+    const tie = plan('# P\n\n## A: One\nPriority: low\n\n## B: Two\nPriority: high\n');
+    assert.equal(pickNextTask(tie.tasks)?.task.id, 'B');
+    assert.match(pickNextTask(tie.tasks)?.reason ?? '', /priority high is higher/);
   });
 });
 
