@@ -556,6 +556,71 @@ export function storeConformance(name: string, factory: StoreFactory): void {
       for (let i = 0; i < pairs; i++) assert.equal(st[`C${i}`], 'ready');
     });
 
+    it('counts tasks by status, per run and overall', async ({ store }) => {
+      await makeRun(store, 'r1', [nt(spec('A')), nt(spec('B', ['A']))]);
+      await makeRun(store, 'r2', [nt(spec('A'))], T0 + 1);
+      assert.deepEqual(await store.countTasks('r1'), { ready: 1, pending: 1 });
+      assert.deepEqual(await store.countTasks(), { ready: 2, pending: 1 });
+      assert.deepEqual(await store.countTasks('nope'), {});
+    });
+
+    it('updates the spec of a task that has not started, and only that', async ({ store }) => {
+      await makeRun(store, 'r', [nt(spec('A')), nt(spec('B', ['A']))]);
+      const edited = await store.updateTaskSpec('r', 'B', spec('B', ['A'], { title: 'New title', priority: 'high', type: 'docs', agent: 'codegen' }));
+      assert.equal(edited.title, 'New title');
+      assert.equal(edited.priority, 'high');
+      assert.equal(edited.type, 'docs');
+      assert.equal(edited.agent, 'codegen');
+      assert.equal(edited.spec.title, 'New title');
+      assert.equal(edited.status, 'pending');
+      await assert.rejects(store.updateTaskSpec('r', 'B', spec('B', [])), InputError);
+      await assert.rejects(store.updateTaskSpec('r', 'B', spec('C', ['A'])), InputError);
+      await assert.rejects(store.updateTaskSpec('r', 'Z', spec('Z')), NotFoundError);
+      const c = await store.claimNext('r', 'w', LEASE, T0);
+      assert.equal(c?.task.id, 'A');
+      await assert.rejects(store.updateTaskSpec('r', 'A', spec('A', [], { title: 'late' })), ConflictError);
+      assert.equal((await task(store, 'r', 'A')).title, 'Task A');
+    });
+
+    it('reports the newest event id', async ({ store }) => {
+      assert.equal(await store.lastEventId(), 0);
+      await store.appendEvents([
+        { runId: null, taskId: null, type: 'a', at: T0, data: null },
+        { runId: null, taskId: null, type: 'b', at: T0, data: { x: 1 } },
+      ]);
+      const all = await store.listEvents({});
+      assert.equal(await store.lastEventId(), all[all.length - 1]?.id);
+    });
+
+    it('appends and pages the audit log, newest first', async ({ store }) => {
+      for (let i = 0; i < 5; i++) {
+        await store.appendAudit({ at: T0 + i, actor: i % 2 ? 'ci' : 'anonymous', method: 'POST', path: `/api/v1/runs/${i}`, status: 201, body: i ? `{"n":${i}}` : null });
+      }
+      const first = await store.listAudit({ limit: 3 });
+      assert.deepEqual(first.map((a) => a.path), ['/api/v1/runs/4', '/api/v1/runs/3', '/api/v1/runs/2']);
+      assert.equal(first[0]?.actor, 'anonymous');
+      assert.equal(first[0]?.status, 201);
+      assert.equal(first[0]?.at, T0 + 4);
+      const rest = await store.listAudit({ beforeId: first[2]!.id, limit: 10 });
+      assert.deepEqual(rest.map((a) => a.path), ['/api/v1/runs/1', '/api/v1/runs/0']);
+      assert.equal(rest[1]?.body, null);
+    });
+
+    it('adds memory (one entry per task) and searches it case-insensitively', async ({ store }) => {
+      await store.addMemory({ runId: 'r', taskId: 'A', title: 'Deploy the shop', summary: 'Wrote a Dockerfile', source: 'engine', createdAt: T0 });
+      await store.addMemory({ runId: 'r', taskId: 'B', title: 'Accounts', summary: 'Added 100% of the login_form', source: 'api', createdAt: T0 + 1 });
+      const replaced = await store.addMemory({ runId: 'r', taskId: 'A', title: 'Deploy the shop', summary: 'Wrote a Dockerfile and a compose file', source: 'planner-7', createdAt: T0 + 2 });
+      assert.equal(replaced.source, 'planner-7');
+      assert.deepEqual((await store.searchMemory('')).map((m) => m.taskId), ['A', 'B']);
+      assert.deepEqual((await store.searchMemory('DOCKERFILE')).map((m) => m.summary), ['Wrote a Dockerfile and a compose file']);
+      assert.deepEqual((await store.searchMemory('deploy')).map((m) => m.taskId), ['A']);
+      // `%` and `_` match themselves, not any text.
+      assert.deepEqual((await store.searchMemory('100%')).map((m) => m.taskId), ['B']);
+      assert.deepEqual((await store.searchMemory('login_f')).map((m) => m.taskId), ['B']);
+      assert.deepEqual(await store.searchMemory('login%f'), []);
+      assert.equal((await store.searchMemory('', 1)).length, 1);
+    });
+
     it('runs a 2,000-task chain of claim + complete quickly', async ({ store }) => {
       const n = 2000;
       const tasks = Array.from({ length: n }, (_, i) => nt(spec(`T${String(i).padStart(5, '0')}`, i % 2 ? [`T${String(i - 1).padStart(5, '0')}`] : []), n - i));

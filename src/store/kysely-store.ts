@@ -13,13 +13,17 @@ import type {
   AttemptOutcome,
   AttemptRecord,
   AttemptStatus,
+  AuditRecord,
   Claim,
   CompletionResult,
   ErrorCategory,
   EventRecord,
   HeartbeatResult,
   Json,
+  MemoryRecord,
+  NewAudit,
   NewEvent,
+  NewMemory,
   NewRun,
   NewTask,
   RunRecord,
@@ -29,7 +33,7 @@ import type {
   TaskPage,
   TaskRecord,
 } from './records.js';
-import type { AttemptRow, Database, EventRow, NewTaskRow, PlanRow, RunRow, TaskRow } from './schema.js';
+import type { AttemptRow, AuditRow, Database, EventRow, MemoryRow, NewTaskRow, PlanRow, RunRow, TaskRow } from './schema.js';
 import type { RunPatch, Store, TaskPatch } from './store.js';
 
 type Db = Kysely<Database> | Transaction<Database>;
@@ -590,6 +594,108 @@ export class KyselyStore implements Store {
     return rows.map(toEvent);
   }
 
+  async lastEventId(): Promise<number> {
+    const row = await this.#db.selectFrom('events').select((eb) => eb.fn.max('id').as('max')).executeTakeFirst();
+    return row?.max === null || row?.max === undefined ? 0 : Number(row.max);
+  }
+
+  async countTasks(runId?: string): Promise<Partial<Record<TaskStatus, number>>> {
+    let q = this.#db.selectFrom('tasks').select((eb) => ['status', eb.fn.countAll().as('n')]).groupBy('status');
+    if (runId !== undefined) q = q.where('run_id', '=', runId);
+    const counts: Partial<Record<TaskStatus, number>> = {};
+    for (const r of await q.execute()) counts[r.status as TaskStatus] = Number(r.n);
+    return counts;
+  }
+
+  async updateTaskSpec(runId: string, taskId: string, spec: TaskSpec): Promise<TaskRecord> {
+    return this.#write(async (db) => {
+      const cur = await db.selectFrom('tasks').selectAll().where('run_id', '=', runId).where('id', '=', taskId).executeTakeFirst();
+      if (!cur) throw new NotFoundError(`task ${taskId} not found in run ${runId}`, { runId, taskId });
+      if (spec.id !== taskId) throw new InputError(`the id of task ${taskId} cannot change (got ${spec.id})`, { taskId, id: spec.id });
+      const deps = JSON.parse(cur.depends_on) as string[];
+      if (deps.length !== spec.dependsOn.length || deps.some((d, i) => d !== spec.dependsOn[i])) {
+        throw new InputError(`the dependencies of task ${taskId} cannot change`, { taskId, dependsOn: deps });
+      }
+      if (!OPEN.includes(cur.status as TaskStatus)) {
+        throw new ConflictError(`task ${taskId} of run ${runId} is ${cur.status}: only a task that has not started can be edited`, { runId, taskId, status: cur.status });
+      }
+      const now = Date.now();
+      const row = await db
+        .updateTable('tasks')
+        .set({
+          title: spec.title,
+          type: spec.type,
+          priority: spec.priority,
+          priority_rank: PRIORITY_RANK[spec.priority],
+          estimate_minutes: spec.estimateMinutes,
+          agent: spec.agent ?? null,
+          spec: JSON.stringify(spec),
+          updated_at: now,
+        })
+        .where('run_id', '=', runId)
+        .where('id', '=', taskId)
+        .where('status', 'in', OPEN)
+        .returningAll()
+        .executeTakeFirstOrThrow();
+      return toTask(row);
+    });
+  }
+
+  async appendAudit(entry: NewAudit): Promise<void> {
+    await this.#writeOne((db) =>
+      db
+        .insertInto('audit_log')
+        .values({ at: entry.at, actor: entry.actor, method: entry.method, path: entry.path, status: entry.status, body: entry.body })
+        .execute(),
+    );
+  }
+
+  async listAudit(opts: { beforeId?: number; limit?: number } = {}): Promise<AuditRecord[]> {
+    let q = this.#db.selectFrom('audit_log').selectAll();
+    if (opts.beforeId !== undefined) q = q.where('id', '<', opts.beforeId);
+    const rows = await q.orderBy('id', 'desc').limit(opts.limit ?? 100).execute();
+    return rows.map(toAudit);
+  }
+
+  async addMemory(entry: NewMemory): Promise<MemoryRecord> {
+    const values = {
+      run_id: entry.runId,
+      task_id: entry.taskId,
+      title: entry.title,
+      summary: entry.summary,
+      source: entry.source,
+      created_at: entry.createdAt,
+    };
+    const row = await this.#writeOne((db) =>
+      db
+        .insertInto('memory')
+        .values(values)
+        .onConflict((oc) =>
+          oc.columns(['run_id', 'task_id']).doUpdateSet({ title: values.title, summary: values.summary, source: values.source, created_at: values.created_at }),
+        )
+        .returningAll()
+        .executeTakeFirstOrThrow(),
+    );
+    return toMemory(row);
+  }
+
+  async searchMemory(q: string, limit = 20): Promise<MemoryRecord[]> {
+    let query = this.#db.selectFrom('memory').selectAll();
+    const text = q.trim().toLowerCase();
+    if (text) {
+      // LIKE with an escape character, so `%` and `_` in the query match themselves.
+      const pattern = `%${text.replace(/[\\%_]/g, (c) => `\\${c}`)}%`;
+      query = query.where((eb) =>
+        eb.or([
+          sql<boolean>`lower(${eb.ref('title')}) like ${pattern} escape '\\'`,
+          sql<boolean>`lower(${eb.ref('summary')}) like ${pattern} escape '\\'`,
+        ]),
+      );
+    }
+    const rows = await query.orderBy('created_at', 'desc').orderBy('id', 'desc').limit(Math.max(1, Math.floor(limit))).execute();
+    return rows.map(toMemory);
+  }
+
   /** Readies the pending dependents of `taskId` whose dependencies are now all satisfied. */
   async #readyDependents(db: Db, runId: string, taskId: string, now: number): Promise<string[]> {
     const dependents = (q: Kysely<Database>, p: Slots) =>
@@ -845,6 +951,14 @@ function toAttempt(r: AttemptRow): AttemptRecord {
     output: r.output,
     result: parseJson(r.result),
   };
+}
+
+function toAudit(r: AuditRow): AuditRecord {
+  return { id: Number(r.id), at: Number(r.at), actor: r.actor, method: r.method, path: r.path, status: r.status, body: r.body };
+}
+
+function toMemory(r: MemoryRow): MemoryRecord {
+  return { id: Number(r.id), runId: r.run_id, taskId: r.task_id, title: r.title, summary: r.summary, source: r.source, createdAt: Number(r.created_at) };
 }
 
 function toEvent(r: EventRow): EventRecord {

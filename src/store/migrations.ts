@@ -1,6 +1,6 @@
 /** Schema migrations, kept in code so a bundled CLI needs no migration folder. Each works on both dialects. */
 import { Migrator, sql } from 'kysely';
-import type { Kysely, Migration, MigrationProvider } from 'kysely';
+import type { ColumnDefinitionBuilder, Kysely, Migration, MigrationProvider } from 'kysely';
 import { TASK_STATUSES } from '../core/task.js';
 import { ATTEMPT_STATUSES, RUN_STATUSES } from './records.js';
 
@@ -193,10 +193,51 @@ function plannerStats(dialect: StoreDialect): Migration {
   };
 }
 
+/** The API server's tables: the audit log of mutating calls, and the memory of what finished tasks produced. */
+function auditAndMemory(dialect: StoreDialect): Migration {
+  const serial = (c: ColumnDefinitionBuilder) => (dialect === 'postgres' ? c.primaryKey() : c.primaryKey().autoIncrement());
+  const id = dialect === 'postgres' ? sql`text collate "C"` : 'text';
+  return {
+    async up(db: Kysely<unknown>): Promise<void> {
+      await db.schema
+        .createTable('audit_log')
+        .addColumn('id', dialect === 'postgres' ? 'bigserial' : 'integer', serial)
+        .addColumn('at', 'bigint', (c) => c.notNull())
+        .addColumn('actor', 'text', (c) => c.notNull())
+        .addColumn('method', 'text', (c) => c.notNull())
+        .addColumn('path', 'text', (c) => c.notNull())
+        .addColumn('status', 'integer', (c) => c.notNull())
+        .addColumn('body', 'text')
+        .execute();
+      await db.schema
+        .createTable('memory')
+        .addColumn('id', dialect === 'postgres' ? 'bigserial' : 'integer', serial)
+        .addColumn('run_id', id, (c) => c.notNull())
+        .addColumn('task_id', id, (c) => c.notNull())
+        .addColumn('title', 'text', (c) => c.notNull())
+        .addColumn('summary', 'text', (c) => c.notNull())
+        .addColumn('source', 'text', (c) => c.notNull())
+        .addColumn('created_at', 'bigint', (c) => c.notNull())
+        .addUniqueConstraint('memory_task_unique', ['run_id', 'task_id'])
+        .execute();
+      await db.schema.createIndex('memory_created_idx').on('memory').columns(['created_at desc', 'id desc']).execute();
+    },
+    async down(db: Kysely<unknown>): Promise<void> {
+      await db.schema.dropTable('memory').ifExists().execute();
+      await db.schema.dropTable('audit_log').ifExists().execute();
+    },
+  };
+}
+
 /** All migrations, in order; names sort in application order. */
 export function migrationProvider(dialect: StoreDialect): MigrationProvider {
   return {
-    getMigrations: () => Promise.resolve({ '0001_initial': initial(dialect), '0002_planner_stats': plannerStats(dialect) }),
+    getMigrations: () =>
+      Promise.resolve({
+        '0001_initial': initial(dialect),
+        '0002_planner_stats': plannerStats(dialect),
+        '0003_audit_and_memory': auditAndMemory(dialect),
+      }),
   };
 }
 

@@ -20,6 +20,9 @@ export const ERROR_CATEGORIES = [
   'validation',
   'cancelled',
   'interrupted',
+  // A pull request's checks failed or a reviewer asked for changes: the next attempt gets that as feedback.
+  'checks_failed',
+  'changes_requested',
 ] as const;
 export type ErrorCategory = (typeof ERROR_CATEGORIES)[number];
 export const RETRYABLE_CATEGORIES: readonly ErrorCategory[] = ['network', 'rate_limit', 'server', 'timeout', 'agent', 'conflict', 'interrupted'];
@@ -198,3 +201,32 @@ export interface TaskPage {
   tasks: TaskRecord[];
   nextCursor: string | null;
 }
+
+/** One mutating API call, as the audit log keeps it. */
+export interface AuditRecord {
+  id: number;
+  at: number;
+  /** Who: the API token's name (never the token itself), or `anonymous` when auth is off. */
+  actor: string;
+  method: string;
+  path: string;
+  status: number;
+  /** A short, redacted summary of the request body. */
+  body: string | null;
+}
+
+export type NewAudit = Omit<AuditRecord, 'id'>;
+
+/** What a finished task produced, kept for later prompts and searches. */
+export interface MemoryRecord {
+  id: number;
+  runId: string;
+  taskId: string;
+  title: string;
+  summary: string;
+  /** Who added it: `engine`, `api`, or a planner id. */
+  source: string;
+  createdAt: number;
+}
+
+export type NewMemory = Omit<MemoryRecord, 'id'>;

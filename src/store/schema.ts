@@ -102,6 +102,26 @@ export interface EventsTable {
   data: string | null;
 }
 
+export interface AuditLogTable {
+  id: Generated<number>;
+  at: number;
+  actor: string;
+  method: string;
+  path: string;
+  status: number;
+  body: string | null;
+}
+
+export interface MemoryTable {
+  id: Generated<number>;
+  run_id: string;
+  task_id: string;
+  title: string;
+  summary: string;
+  source: string;
+  created_at: number;
+}
+
 /** The whole database as Kysely sees it. */
 export interface Database {
   plans: PlansTable;
@@ -110,6 +130,8 @@ export interface Database {
   task_deps: TaskDepsTable;
   attempts: AttemptsTable;
   events: EventsTable;
+  audit_log: AuditLogTable;
+  memory: MemoryTable;
 }
 
 export type PlanRow = Selectable<PlansTable>;
@@ -118,3 +140,5 @@ export type TaskRow = Selectable<TasksTable>;
 export type NewTaskRow = Insertable<TasksTable>;
 export type AttemptRow = Selectable<AttemptsTable>;
 export type EventRow = Selectable<EventsTable>;
+export type AuditRow = Selectable<AuditLogTable>;
+export type MemoryRow = Selectable<MemoryTable>;

@@ -1,14 +1,18 @@
 /** The persistence interface. SQLite and Postgres implement it; one conformance suite tests both. */
-import type { Plan } from '../core/task.js';
+import type { Plan, TaskSpec, TaskStatus } from '../core/task.js';
 import type {
   AttemptOutcome,
   AttemptRecord,
+  AuditRecord,
   Claim,
   CompletionResult,
   EventRecord,
   HeartbeatResult,
   Json,
+  MemoryRecord,
+  NewAudit,
   NewEvent,
+  NewMemory,
   NewRun,
   NewTask,
   RunRecord,
@@ -79,6 +83,27 @@ export interface Store {
   appendEvents(events: NewEvent[]): Promise<void>;
   /** Events in id order, after `afterId` when given. */
   listEvents(opts: { runId?: string; afterId?: number; limit?: number }): Promise<EventRecord[]>;
+  /** The id of the newest event, 0 when there is none (where a live event stream starts). */
+  lastEventId(): Promise<number>;
+
+  /** How many tasks have each status, over one run or every run (statuses with no task are left out). */
+  countTasks(runId?: string): Promise<Partial<Record<TaskStatus, number>>>;
+  /**
+   * Replaces the spec of a task that has not started (pending or ready): title, description, type,
+   * priority, estimate, agent, files, criteria. Id and dependencies cannot change (InputError); a task
+   * that is running or finished cannot be edited (ConflictError). Returns the updated task.
+   */
+  updateTaskSpec(runId: string, taskId: string, spec: TaskSpec): Promise<TaskRecord>;
+
+  /** Records one mutating API call. */
+  appendAudit(entry: NewAudit): Promise<void>;
+  /** Audit entries newest first, before `beforeId` when given. */
+  listAudit(opts?: { beforeId?: number; limit?: number }): Promise<AuditRecord[]>;
+
+  /** Remembers what a finished task produced; one entry per task (a second call replaces it). */
+  addMemory(entry: NewMemory): Promise<MemoryRecord>;
+  /** Memory entries whose title or summary contains `q` (case-insensitive), newest first; all when `q` is empty. */
+  searchMemory(q: string, limit?: number): Promise<MemoryRecord[]>;
 }
 
 export type { Json };
