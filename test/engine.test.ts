@@ -167,7 +167,7 @@ describe('engine', () => {
     };
     const weft = await makeWeft(() => backend, (c) => (c.circuitBreaker = { consecutiveFailures: 2, halfOpenAfterMs: 100 }));
     const plan = buildPlan({ requirements: { text: DOC, file: 'R.md' } });
-    const run = await weft.createRun(plan, { agent: 'flaky', concurrency: 1, maxAttempts: 3 });
+    const run = await weft.createRun(plan, { agent: 'flaky', concurrency: 1, maxAttempts: 5 });
     const events = new EngineEvents();
     let paused = 0;
     events.on('backend.paused', () => paused++);
