@@ -38,6 +38,8 @@ export function registerDemoCommand(program: Command): void {
       await git(dir, [...id, 'commit', '-q', '-m', 'Example shop: initial commit']);
       process.stderr.write(`weft demo: example repository at ${dir}\n`);
 
+      // Show a retry with the failure fed back: the example agent fails one task's first attempt.
+      if (flags.agent === 'example' && process.env.WEFT_EXAMPLE_FAIL === undefined) process.env.WEFT_EXAMPLE_FAIL = 'CART-1';
       const plan = await loadPlan(join(example, 'REQUIREMENTS.md'));
       const weft = await openWeft({ db: join(dir, '.weft', 'weft.db'), cwd: dir });
       try {
