@@ -5,6 +5,7 @@ import { ConflictError, InputError, NotFoundError } from '../src/core/errors.js'
 import type { Plan, Priority, TaskSpec } from '../src/core/task.js';
 import type { NewTask, TaskRecord } from '../src/store/records.js';
 import type { Store } from '../src/store/store.js';
+import { pullRequestConformance } from './store-conformance-prs.js';
 
 export interface StoreHandle {
   store: Store;
@@ -620,6 +621,8 @@ export function storeConformance(name: string, factory: StoreFactory): void {
       assert.deepEqual(await store.searchMemory('login%f'), []);
       assert.equal((await store.searchMemory('', 1)).length, 1);
     });
+
+    pullRequestConformance(it, spec);
 
     it('runs a 2,000-task chain of claim + complete quickly', async ({ store }) => {
       const n = 2000;

@@ -35,6 +35,16 @@ import type {
 } from './records.js';
 import type { AttemptRow, AuditRow, Database, EventRow, MemoryRow, NewTaskRow, PlanRow, RunRow, TaskRow } from './schema.js';
 import type { RunPatch, Store, TaskPatch } from './store.js';
+import * as prs from './kysely-pull-requests.js';
+import type {
+  PrReactionKind,
+  PullRequestFilter,
+  PullRequestInput,
+  PullRequestPatch,
+  PullRequestRecord,
+  PullRequestStats,
+  ReopenFeedback,
+} from './pr-records.js';
 
 type Db = Kysely<Database> | Transaction<Database>;
 
@@ -696,6 +706,133 @@ export class KyselyStore implements Store {
     return rows.map(toMemory);
   }
 
+  upsertPullRequest(pr: PullRequestInput): Promise<PullRequestRecord> {
+    return this.#writeOne((db) => prs.upsertPullRequest(db, pr));
+  }
+
+  async updatePullRequest(runId: string, head: string, patch: PullRequestPatch): Promise<void> {
+    const found = await this.#writeOne((db) => prs.updatePullRequest(db, runId, head, patch));
+    if (!found) throw new NotFoundError(`run ${runId} has no pull request for branch ${head}`, { runId, head });
+  }
+
+  getPullRequest(runId: string, taskId: string): Promise<PullRequestRecord | undefined> {
+    return prs.getForTask(this.#db, runId, taskId);
+  }
+
+  listPullRequests(filter?: PullRequestFilter): Promise<PullRequestRecord[]> {
+    return prs.listPullRequests(this.#db, filter);
+  }
+
+  async findPullRequestByNumber(number: number, repo?: string | null): Promise<PullRequestRecord | undefined> {
+    return (await prs.findByNumber(this.#db, number, repo))[0];
+  }
+
+  async findPullRequestByHead(head: string): Promise<PullRequestRecord | undefined> {
+    return (await prs.findByHead(this.#db, head))[0];
+  }
+
+  recordPullRequestReaction(runId: string, head: string, key: string, kind: PrReactionKind | null, now: number): Promise<boolean> {
+    return this.#writeOne((db) => prs.recordReaction(db, runId, head, key, kind, now));
+  }
+
+  pullRequestStats(runId?: string): Promise<PullRequestStats> {
+    return prs.pullRequestStats(this.#db, runId);
+  }
+
+  deletePullRequestsBefore(cutoff: number): Promise<number> {
+    return this.#writeOne((db) => prs.deleteFinishedBefore(db, cutoff));
+  }
+
+  async setMergeWait(runId: string, taskId: string, waiting: boolean, now: number): Promise<string[]> {
+    return this.#write(async (db) => {
+      const row = await db
+        .updateTable('tasks')
+        .set({ merge_wait: waiting ? 1 : 0, updated_at: now })
+        .where('run_id', '=', runId)
+        .where('id', '=', taskId)
+        .returning(['status'])
+        .executeTakeFirst();
+      if (!row) throw new NotFoundError(`task ${taskId} not found in run ${runId}`, { runId, taskId });
+      return !waiting && row.status === 'succeeded' ? this.#readyDependents(db, runId, taskId, now) : [];
+    });
+  }
+
+  async listMergeWaits(runId: string): Promise<string[]> {
+    const rows = await this.#db.selectFrom('tasks').select('id').where('run_id', '=', runId).where('merge_wait', '=', 1).orderBy('seq').execute();
+    return rows.map((r) => r.id);
+  }
+
+  async reopenTask(runId: string, taskId: string, feedback: ReopenFeedback, now: number): Promise<AttemptRecord | undefined> {
+    return this.#write(async (db) => {
+      const row = await db
+        .updateTable('tasks')
+        .set((eb) => ({
+          status: 'ready',
+          attempt_count: eb('attempt_count', '+', 1),
+          not_before: null,
+          finished_at: null,
+          error: feedback.message,
+          lease_owner: null,
+          lease_expires_at: null,
+          updated_at: now,
+        }))
+        .where('run_id', '=', runId)
+        .where('id', '=', taskId)
+        .where('status', 'in', ['succeeded', 'failed'])
+        .returningAll()
+        .executeTakeFirst();
+      if (!row) {
+        if (!(await db.selectFrom('tasks').select('id').where('run_id', '=', runId).where('id', '=', taskId).executeTakeFirst())) {
+          throw new NotFoundError(`task ${taskId} not found in run ${runId}`, { runId, taskId });
+        }
+        return undefined;
+      }
+      // The feedback lives in an attempt of its own, so the engine feeds it to the next attempt like any failure.
+      const attempt: AttemptRow = {
+        run_id: runId,
+        task_id: taskId,
+        number: row.attempt_count,
+        status: 'failed',
+        worker_id: 'weft-forge',
+        token: row.lease_token,
+        started_at: now,
+        finished_at: now,
+        error_category: feedback.category,
+        error: feedback.message,
+        output: feedback.output ?? null,
+        result: json(feedback.result),
+      };
+      await db.insertInto('attempts').values(attempt).execute();
+      return toAttempt(attempt);
+    });
+  }
+
+  async withdrawTask(runId: string, taskId: string, reason: string, now: number): Promise<string[]> {
+    return this.#write(async (db) => {
+      const cancelled = await db
+        .updateTable('tasks')
+        .set({ status: 'cancelled', error: reason, finished_at: now, merge_wait: 0, updated_at: now })
+        .where('run_id', '=', runId)
+        .where('id', '=', taskId)
+        .where('status', 'in', ['pending', 'ready', 'succeeded'])
+        .returning('id')
+        .executeTakeFirst();
+      if (cancelled) return this.#blockDependents(db, runId, taskId, now);
+      const flagged = await db
+        .updateTable('tasks')
+        .set({ cancel_requested: 1, error: reason, updated_at: now })
+        .where('run_id', '=', runId)
+        .where('id', '=', taskId)
+        .where('status', '=', 'running')
+        .returning('id')
+        .executeTakeFirst();
+      if (!flagged && !(await db.selectFrom('tasks').select('id').where('run_id', '=', runId).where('id', '=', taskId).executeTakeFirst())) {
+        throw new NotFoundError(`task ${taskId} not found in run ${runId}`, { runId, taskId });
+      }
+      return [];
+    });
+  }
+
   /** Readies the pending dependents of `taskId` whose dependencies are now all satisfied. */
   async #readyDependents(db: Db, runId: string, taskId: string, now: number): Promise<string[]> {
     const dependents = (q: Kysely<Database>, p: Slots) =>
@@ -733,7 +870,8 @@ export class KyselyStore implements Store {
                   (eb) =>
                     eb
                       .selectFrom('tasks as t')
-                      .select('t.status')
+                      // A dependency whose pull request has to merge first does not count as done yet.
+                      .select(sql<string>`case when t.merge_wait = 1 then 'merge_wait' else t.status end`.as('status'))
                       .whereRef('t.run_id', '=', 'd.run_id')
                       .whereRef('t.id', '=', 'd.depends_on'),
                   'not in',

@@ -3,6 +3,7 @@ import { Migrator, sql } from 'kysely';
 import type { ColumnDefinitionBuilder, Kysely, Migration, MigrationProvider } from 'kysely';
 import { TASK_STATUSES } from '../core/task.js';
 import { ATTEMPT_STATUSES, RUN_STATUSES } from './records.js';
+import { pullRequestsMigration } from './pr-migration.js';
 
 export type StoreDialect = 'sqlite' | 'postgres';
 
@@ -237,6 +238,7 @@ export function migrationProvider(dialect: StoreDialect): MigrationProvider {
         '0001_initial': initial(dialect),
         '0002_planner_stats': plannerStats(dialect),
         '0003_audit_and_memory': auditAndMemory(dialect),
+        '0004_pull_requests': pullRequestsMigration(dialect),
       }),
   };
 }

@@ -3,6 +3,7 @@
  * text, and booleans are 0/1 integers so both dialects bind and read them the same way.
  */
 import type { Generated, Insertable, Selectable } from 'kysely';
+import type { PullRequestsTable } from './pr-schema.js';
 
 export interface PlansTable {
   id: string;
@@ -70,6 +71,8 @@ export interface TasksTable {
   started_at: number | null;
   finished_at: number | null;
   updated_at: number;
+  /** 1 while the task's pull request has to merge before its dependents may start. */
+  merge_wait: Generated<number>;
 }
 
 export interface TaskDepsTable {
@@ -130,6 +133,7 @@ export interface Database {
   task_deps: TaskDepsTable;
   attempts: AttemptsTable;
   events: EventsTable;
+  pull_requests: PullRequestsTable;
   audit_log: AuditLogTable;
   memory: MemoryTable;
 }

@@ -21,6 +21,15 @@ import type {
   TaskPage,
   TaskRecord,
 } from './records.js';
+import type {
+  PrReactionKind,
+  PullRequestFilter,
+  PullRequestInput,
+  PullRequestPatch,
+  PullRequestRecord,
+  PullRequestStats,
+  ReopenFeedback,
+} from './pr-records.js';
 
 export type RunPatch = Partial<Pick<RunRecord, 'status' | 'startedAt' | 'finishedAt' | 'branch' | 'error' | 'baseBranch'>>;
 export type TaskPatch = Partial<Pick<TaskRecord, 'branch' | 'prUrl' | 'result' | 'agent'>>;
@@ -104,6 +113,50 @@ export interface Store {
   addMemory(entry: NewMemory): Promise<MemoryRecord>;
   /** Memory entries whose title or summary contains `q` (case-insensitive), newest first; all when `q` is empty. */
   searchMemory(q: string, limit?: number): Promise<MemoryRecord[]>;
+
+  // Pull requests (src/forge): one record per head branch of a run.
+
+  /** Inserts a PR or updates the one with the same run and head branch (fields left out keep their value). */
+  upsertPullRequest(pr: PullRequestInput): Promise<PullRequestRecord>;
+  /** Changes a PR's tracked state; NotFoundError when the run has no PR with that head. */
+  updatePullRequest(runId: string, head: string, patch: PullRequestPatch): Promise<void>;
+  /** The newest PR of a task. */
+  getPullRequest(runId: string, taskId: string): Promise<PullRequestRecord | undefined>;
+  /** PRs newest first, optionally of one run and/or in one state. */
+  listPullRequests(filter?: PullRequestFilter): Promise<PullRequestRecord[]>;
+  /** The newest PR with this number, preferring one of `repo`. */
+  findPullRequestByNumber(number: number, repo?: string | null): Promise<PullRequestRecord | undefined>;
+  /** The newest PR with this head branch. */
+  findPullRequestByHead(head: string): Promise<PullRequestRecord | undefined>;
+  /**
+   * Marks reaction `key` as applied to a PR unless it was the last one applied (so a repeated event
+   * reacts once), bumping `kind`'s counter. True when this call applied it.
+   */
+  recordPullRequestReaction(runId: string, head: string, key: string, kind: PrReactionKind | null, now: number): Promise<boolean>;
+  /** Totals, counts by state, success rate and mean time to merge, over one run or all runs. */
+  pullRequestStats(runId?: string): Promise<PullRequestStats>;
+  /** Deletes merged or closed PR records last updated before `cutoff`; returns how many. */
+  deletePullRequestsBefore(cutoff: number): Promise<number>;
+
+  /**
+   * While `waiting`, a task counts as unfinished for its dependents (its PR has to merge first).
+   * Clearing it readies the dependents that were only waiting for this; returns their ids.
+   */
+  setMergeWait(runId: string, taskId: string, waiting: boolean, now: number): Promise<string[]>;
+  /** Tasks of a run that wait for their PR to merge. */
+  listMergeWaits(runId: string): Promise<string[]>;
+  /**
+   * Gives a finished (succeeded or failed) task a new attempt because of its pull request: records a
+   * failed attempt carrying `feedback` (what the next attempt's prompt shows) and makes the task ready.
+   * Returns that attempt, or undefined when the task is not finished (nothing changes).
+   */
+  reopenTask(runId: string, taskId: string, feedback: ReopenFeedback, now: number): Promise<AttemptRecord | undefined>;
+  /**
+   * Cancels a task whose result was rejected (its PR closed without merging): a succeeded or not-started
+   * task becomes `cancelled` and its unfinished dependents `blocked`; a running one gets `cancelRequested`.
+   * Returns the ids blocked.
+   */
+  withdrawTask(runId: string, taskId: string, reason: string, now: number): Promise<string[]>;
 }
 
 export type { Json };
