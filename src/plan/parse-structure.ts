@@ -1,6 +1,6 @@
 /** STRUCTURE.md -> components with `Path:` globs, `Uses:` lists and an optional `Interface:` path. */
-import MarkdownIt from 'markdown-it';
 import { SourceError } from '../core/errors.js';
+import { scanBlocks } from './markdown-blocks.js';
 
 export interface Component {
   name: string;
@@ -13,7 +13,6 @@ export interface Component {
   usesLine: number;
 }
 
-const md = new MarkdownIt('commonmark');
 const META_LINE = /^\s*(?:[-*+]\s+)?(?:\*\*|__)?(paths?|uses|interface)(?:\*\*|__)?\s*:\s*(?:\*\*|__)?\s*(.*?)\s*$/i;
 
 /** Splits a comma-separated list, dropping backticks and blanks. */
@@ -31,11 +30,11 @@ export function parseStructure(text: string, file: string): Component[] {
   if (text.trim() === '') throw new SourceError(file, 1, 'file is empty: expected "## Component" sections with "Path:" and "Uses:" lines');
   const lines = text.split(/\r?\n/);
   const heads: { start: number; name: string }[] = [];
-  const tokens = md.parse(text, {});
+  const tokens = scanBlocks(lines);
   for (let i = 0; i < tokens.length; i++) {
     const t = tokens[i]!;
-    if (t.type === 'heading_open' && t.tag === 'h2' && t.map) {
-      heads.push({ start: t.map[0], name: (tokens[i + 1]?.content ?? '').replace(/^component\s*:\s*/i, '').trim() });
+    if (t.type === 'heading_open' && t.tag === 'h2' && t.start >= 0) {
+      heads.push({ start: t.start, name: (tokens[i + 1]?.content ?? '').replace(/^component\s*:\s*/i, '').trim() });
     }
   }
   if (heads.length === 0) throw new SourceError(file, 1, 'no components found: each component is a "## Name" section');
