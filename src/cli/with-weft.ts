@@ -1,8 +1,10 @@
 /** Opens weft for a command (config + store from `--db`) and always closes it. */
-import { openWeft, type Weft } from '../weft.js';
+import type { Weft } from '../weft.js';
 
 /** Runs `fn` with an open weft instance. */
 export async function withWeft<T>(opts: { db?: string }, fn: (weft: Weft) => Promise<T>): Promise<T> {
+  // Loaded on demand: the store, engine and agents are most of weft's start-up time.
+  const { openWeft } = await import('../weft.js');
   const weft = await openWeft(opts.db ? { db: opts.db } : {});
   try {
     return await fn(weft);

@@ -1,6 +1,5 @@
 /** `weft clean`: remove the worktrees kept after failed attempts. */
 import type { Command } from 'commander';
-import { GitWorkspace } from '../../vcs/git-workspace.js';
 
 /** Registers `weft clean`. */
 export function registerCleanCommand(program: Command): void {
@@ -11,6 +10,7 @@ export function registerCleanCommand(program: Command): void {
     .option('--repo <dir>', 'the git repository', '.')
     .option('--branches', 'also delete the attempt branches (the integration branch is kept)')
     .action(async (runId: string | undefined, flags: { repo: string; branches?: boolean }) => {
+      const { GitWorkspace } = await import('../../vcs/git-workspace.js');
       const ws = await GitWorkspace.open({ repo: flags.repo });
       const removed = await ws.cleanAll(runId, { deleteBranches: flags.branches ?? false });
       process.stdout.write(removed.length ? `removed ${removed.length} worktree(s):\n${removed.map((p) => `  ${p}`).join('\n')}\n` : 'nothing to clean\n');

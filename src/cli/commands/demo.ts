@@ -12,9 +12,6 @@ import { EngineEvents } from '../../engine/events.js';
 import { attachProgressView } from '../../engine/progress-view.js';
 import { reportMarkdown } from '../../engine/run-report.js';
 import { loadRunStatus } from '../../engine/run-status.js';
-import { findPackageRoot } from '../../prompt/index.js';
-import { git, gitText } from '../../vcs/git.js';
-import { openWeft } from '../../weft.js';
 import { loadPlan } from '../load-plan.js';
 import { parseCount } from './run.js';
 
@@ -27,6 +24,9 @@ export function registerDemoCommand(program: Command): void {
     .option('--agent <name|command>', 'agent to use instead of the bundled example agent (e.g. claude)', 'example')
     .option('--concurrency <n>', 'attempts at once', '3')
     .action(async (flags: { dir?: string; agent: string; concurrency: string }) => {
+      const { openWeft } = await import('../../weft.js');
+      const { findPackageRoot } = await import('../../prompt/index.js');
+      const { git, gitText } = await import('../../vcs/git.js');
       const root = findPackageRoot();
       const example = join(root, 'examples', 'shop');
       const dir = resolve(flags.dir ?? mkdtempSync(join(tmpdir(), 'weft-demo-')));
