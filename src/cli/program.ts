@@ -1,7 +1,10 @@
 /** Wires every command into one commander program. */
 import { Command } from 'commander';
 import { readFileSync } from 'node:fs';
+import { registerAgentsCommand } from './commands/agents.js';
 import { registerCancelCommand } from './commands/cancel.js';
+import { registerCleanCommand } from './commands/clean.js';
+import { registerDemoCommand } from './commands/demo.js';
 import { registerExportCommand } from './commands/export.js';
 import { registerImportCommand } from './commands/import.js';
 import { registerInitCommand } from './commands/init.js';
@@ -30,6 +33,9 @@ export function createProgram(): Command {
   registerInspectCommands(program);
   registerCancelCommand(program);
   registerSimulateCommand(program);
+  registerAgentsCommand(program);
+  registerCleanCommand(program);
+  registerDemoCommand(program);
   registerImportCommand(program);
   registerExportCommand(program);
   return program;
