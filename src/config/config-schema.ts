@@ -144,6 +144,19 @@ export const weftConfigSchema = section({
     section({
       host: text().default('127.0.0.1').describe('Address the API and dashboard listen on'),
       port: wholeNumber(0, 65535).default(7077).describe('Port the API and dashboard listen on'),
+      tokens: z
+        .array(
+          section({
+            name: text().describe('Shown in the audit log instead of the token'),
+            role: z
+              .enum(['viewer', 'operator', 'admin'], { error: (iss) => `expected viewer, operator or admin, ${got(iss)}` })
+              .describe('viewer: read only; operator: also start, change and cancel work; admin: also the audit log'),
+            env: text().describe('Environment variable holding the token (tokens never live in the config file)'),
+          }),
+          { error: (iss) => `expected a list of { name, role, env }, ${got(iss)}` },
+        )
+        .default([])
+        .describe('API tokens with roles, besides WEFT_API_TOKEN (an admin)'),
     }).prefault({}),
   ).describe('HTTP API and dashboard'),
 });

@@ -1,0 +1,150 @@
+/**
+ * The HTTP server: REST API (zod schemas are the one source for validation and the OpenAPI
+ * document), live events over SSE, auth, audit log, rate and body limits, and the dashboard.
+ */
+import { readFileSync } from 'node:fs';
+import fastifyRateLimit from '@fastify/rate-limit';
+import fastifySwagger from '@fastify/swagger';
+import Fastify, { type FastifyInstance } from 'fastify';
+import { jsonSchemaTransform, serializerCompiler, validatorCompiler, type ZodTypeProvider } from 'fastify-type-provider-zod';
+import { WeftError } from '../core/errors.js';
+import { EngineEvents } from '../engine/events.js';
+import type { Weft } from '../weft.js';
+import { memoryText } from './api-json.js';
+import { installAudit } from './audit.js';
+import { installAuth, resolveTokens, type ApiToken } from './auth.js';
+import { installErrorHandler } from './error-handler.js';
+import { EventHub } from './event-hub.js';
+import { createMetrics } from './metrics.js';
+import { registerDashboardRoutes } from './routes/dashboard.js';
+import { registerDeploymentRoutes } from './routes/deployment.js';
+import { registerEventRoutes } from './routes/events.js';
+import { registerRunRoutes } from './routes/runs.js';
+import { registerSystemRoutes } from './routes/system.js';
+import { registerTaskRoutes } from './routes/tasks.js';
+import { RunExecutor } from './run-executor.js';
+import type { ServerDeps } from './zod-app.js';
+
+export interface BuildServerOptions {
+  weft: Weft;
+  /** The bus runs executed here emit on (one is made when absent). */
+  events?: EngineEvents;
+  /** API tokens; default: WEFT_API_TOKEN and config `server.tokens`. An empty list turns auth off. */
+  tokens?: ApiToken[];
+  logger?: boolean;
+  /** Requests per minute per client address; 0 turns rate limiting off. Default 1200. */
+  rateLimitPerMinute?: number;
+  /** Largest accepted request body in bytes. Default 2 MiB. */
+  bodyLimit?: number;
+  /** SSE keep-alive comment interval. Default 15 s. */
+  keepAliveMs?: number;
+  /** How often SSE follows the store's event log. Default 250 ms. */
+  eventPollMs?: number;
+  /** Engine heartbeat for runs executed here. */
+  heartbeatMs?: number;
+}
+
+const pkg = JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { version: string };
+
+/** Builds the server (not listening yet); routes are ready when the promise resolves. */
+export async function buildServer(opts: BuildServerOptions): Promise<FastifyInstance> {
+  const { weft } = opts;
+  const tokens = opts.tokens ?? resolveTokens(process.env, weft.config.server.tokens);
+  const bus = opts.events ?? new EngineEvents();
+  bus.setMaxListeners(0);
+  const bodyLimit = opts.bodyLimit ?? 2 * 1024 * 1024;
+  const app = Fastify({
+    logger: opts.logger ? { level: 'info', redact: ['req.headers.authorization'] } : false,
+    bodyLimit,
+    // Undici-style keep-alive for benchmarks and dashboards that poll.
+    keepAliveTimeout: 10_000,
+    // Never trust X-Forwarded-For by default: rate limits key on the real peer address.
+    trustProxy: false,
+  }).withTypeProvider<ZodTypeProvider>();
+  app.setValidatorCompiler(validatorCompiler);
+  app.setSerializerCompiler(serializerCompiler);
+  installErrorHandler(app);
+
+  const executor = new RunExecutor(weft, bus, app.log, opts.heartbeatMs ? { heartbeatMs: opts.heartbeatMs } : {});
+  const hub = new EventHub(weft.store, bus, opts.eventPollMs ? { pollMs: opts.eventPollMs } : {});
+  const metrics = createMetrics(weft.store, bus, () => executor.activeIds().length);
+
+  // What a task of a run executed here produced goes into memory, for searches and later prompts.
+  const remember = (e: { runId: string; taskId: string }) => {
+    void (async () => {
+      const task = await weft.store.getTask(e.runId, e.taskId);
+      if (task) await weft.store.addMemory({ runId: e.runId, taskId: e.taskId, title: task.title, summary: memoryText(task), source: 'engine', createdAt: Date.now() });
+    })().catch((err: unknown) => app.log.warn({ err }, 'could not record memory'));
+  };
+  bus.on('task.succeeded', remember);
+
+  app.addHook('onRequest', async (_request, reply) => {
+    reply.header('x-content-type-options', 'nosniff');
+    reply.header('referrer-policy', 'no-referrer');
+  });
+  installAudit(app, weft.store);
+
+  const perMinute = opts.rateLimitPerMinute ?? 1200;
+  if (perMinute > 0) {
+    await app.register(fastifyRateLimit, {
+      global: true,
+      max: perMinute,
+      timeWindow: 60_000,
+      // Per peer address (not per token: a guesser would get a fresh allowance with every guess).
+      errorResponseBuilder: (_request, context) =>
+        new WeftError('rate_limited', `rate limit exceeded: ${context.max} requests per minute; retry in ${context.after}`, { limit: context.max, retryAfter: context.after }),
+    });
+  }
+
+  // After the rate limiter, so refused guesses are counted too.
+  installAuth(app, tokens);
+
+  await app.register(fastifySwagger, {
+    openapi: {
+      openapi: '3.0.3',
+      info: {
+        title: 'weft API',
+        description: 'Plans, runs and tasks of weft, live engine events, and seed 000\'s deployment endpoints.',
+        version: pkg.version,
+      },
+      components: { securitySchemes: { bearer: { type: 'http', scheme: 'bearer', description: 'WEFT_API_TOKEN or a token from config server.tokens' } } },
+      security: tokens.length ? [{ bearer: [] }] : [],
+      tags: [
+        { name: 'system', description: 'Health, metrics, documentation, audit' },
+        { name: 'plans', description: 'Requirements to task graphs' },
+        { name: 'runs', description: 'Executing plans' },
+        { name: 'tasks', description: 'Tasks across runs, and ad-hoc tasks' },
+        { name: 'events', description: 'Live engine events' },
+        { name: 'deployment', description: 'Seed 000 compatibility: /api/codegen/deployment/*' },
+      ],
+    },
+    transform: jsonSchemaTransform,
+  });
+
+  const deps: ServerDeps = {
+    weft,
+    bus,
+    executor,
+    hub,
+    metrics,
+    version: pkg.version,
+    startedAt: Date.now(),
+    authEnabled: tokens.length > 0,
+    keepAliveMs: opts.keepAliveMs ?? 15_000,
+  };
+  registerSystemRoutes(app, deps);
+  registerRunRoutes(app, deps);
+  registerTaskRoutes(app, deps);
+  registerEventRoutes(app, deps);
+  registerDeploymentRoutes(app, deps);
+  registerDashboardRoutes(app);
+
+  app.addHook('onClose', async () => {
+    bus.off('task.succeeded', remember);
+    hub.close();
+    metrics.close();
+    await executor.stopAll();
+  });
+  await app.ready();
+  return app;
+}

@@ -1,0 +1,218 @@
+/** Plans and runs: plan a document, start runs (executed here in the background), follow, cancel, retry. */
+import { z } from 'zod';
+import { ConflictError } from '../../core/errors.js';
+import { loadRunStatus, runToJson } from '../../engine/run-status.js';
+import { reportJson, reportMarkdown } from '../../engine/run-report.js';
+import { buildPlan } from '../../plan/build-plan.js';
+import { planToJson } from '../../plan/render/plan-json.js';
+import { assertApiAgent } from '../api-agent.js';
+import { errors, runId } from '../schemas/common.js';
+import { cancelResult, planBody, planJson, runBody, runGraph, runList, runListQuery, runReportQuery, runStatus } from '../schemas/runs.js';
+import { runTaskParams, taskDetail } from '../schemas/tasks.js';
+import { loadTaskDetail, planOfRun } from '../task-detail.js';
+import { createRetryRun, requireRun, requireTask } from '../work-items.js';
+import type { ServerDeps, ZodApp } from '../zod-app.js';
+
+const runParams = z.object({ id: runId });
+
+function plan(body: { requirements: string; structure?: string | undefined; file?: string | undefined }) {
+  return buildPlan({
+    requirements: { text: body.requirements, file: body.file ?? 'REQUIREMENTS.md' },
+    ...(body.structure ? { structure: { text: body.structure, file: 'STRUCTURE.md' } } : {}),
+  });
+}
+
+/** Registers the plan and run routes. */
+export function registerRunRoutes(app: ZodApp, deps: ServerDeps): void {
+  const { weft, executor } = deps;
+
+  app.post(
+    '/api/v1/plans',
+    {
+      schema: {
+        tags: ['plans'],
+        summary: 'Plan a requirements document (the shape of `weft plan --json`); nothing is stored',
+        body: planBody,
+        response: { 200: planJson, ...errors(400, 403, 413) },
+      },
+    },
+    async (request) => planToJson(plan(request.body), { explain: request.body.explain ?? false }),
+  );
+
+  app.post(
+    '/api/v1/runs',
+    {
+      schema: {
+        tags: ['runs'],
+        summary: 'Plan a document, store the run and execute it in the server (answers at once)',
+        body: runBody,
+        response: { 201: runStatus, ...errors(400, 403, 413) },
+      },
+    },
+    async (request, reply) => {
+      const b = request.body;
+      const p = plan(b);
+      if (b.agent) assertApiAgent(b.agent, weft.config, 'agent');
+      for (const t of p.tasks) if (t.agent) assertApiAgent(t.agent, weft.config, `requirements: task ${t.id} (${t.source.file}:${t.source.line}) Agent`);
+      const run = await weft.createRun(p, {
+        ...(b.agent ? { agent: b.agent } : {}),
+        ...(b.concurrency ? { concurrency: b.concurrency } : {}),
+        ...(b.maxAttempts ? { maxAttempts: b.maxAttempts } : {}),
+        ...(b.repo ? { repo: b.repo } : {}),
+        ...(b.baseBranch ? { baseBranch: b.baseBranch } : {}),
+        ...(b.timeoutMinutes ? { timeoutMinutes: b.timeoutMinutes } : {}),
+        merge: b.merge ?? false,
+      });
+      if (b.start) executor.start(run.id);
+      return reply.code(201).send(await loadRunStatus(weft.store, run.id));
+    },
+  );
+
+  app.get(
+    '/api/v1/runs',
+    { schema: { tags: ['runs'], summary: 'Runs, newest first, with task counts', querystring: runListQuery, response: { 200: runList, ...errors(400) } } },
+    async (request) => {
+      const runs = await weft.store.listRuns(request.query.limit);
+      const items = await Promise.all(
+        runs.map(async (r) => {
+          const byStatus = await weft.store.countTasks(r.id);
+          const total = Object.values(byStatus).reduce((a, b) => a + b, 0);
+          return { ...runToJson(r), tasks: { total, byStatus }, active: executor.isActive(r.id) };
+        }),
+      );
+      return { runs: items };
+    },
+  );
+
+  app.get(
+    '/api/v1/runs/:id',
+    { schema: { tags: ['runs'], summary: 'A run and its tasks (the shape of `weft status --json`)', params: runParams, response: { 200: runStatus, ...errors(400, 404) } } },
+    async (request) => loadRunStatus(weft.store, request.params.id),
+  );
+
+  app.get(
+    '/api/v1/runs/:id/graph',
+    { schema: { tags: ['runs'], summary: 'The run\'s dependency graph with statuses and the critical path', params: runParams, response: { 200: runGraph, ...errors(400, 404) } } },
+    async (request) => {
+      const run = await requireRun(weft, request.params.id);
+      const tasks = await weft.store.listTasks(run.id);
+      const p = planOfRun(run, tasks);
+      const critical = new Set(p.criticalPath);
+      return {
+        runId: run.id,
+        nodes: tasks.map((t) => ({
+          id: t.id,
+          title: t.title,
+          type: t.type,
+          status: t.status,
+          estimateMinutes: t.estimateMinutes,
+          phase: t.phase,
+          critical: critical.has(t.id),
+          prUrl: t.prUrl,
+        })),
+        edges: tasks.flatMap((t) => t.dependsOn.map((d) => ({ from: d, to: t.id }))),
+        criticalPath: p.criticalPath,
+        criticalPathMinutes: p.criticalPathMinutes,
+      };
+    },
+  );
+
+  app.get(
+    '/api/v1/runs/:id/report',
+    {
+      schema: {
+        tags: ['runs'],
+        summary: 'The run report: markdown (default) or JSON (`?format=json`)',
+        params: runParams,
+        querystring: runReportQuery,
+        response: { 200: z.union([z.string().describe('text/markdown'), z.looseObject({ run: z.unknown(), tasks: z.unknown(), totals: z.unknown() })]), ...errors(400, 404) },
+      },
+    },
+    async (request, reply) => {
+      const status = await loadRunStatus(weft.store, request.params.id);
+      if (request.query.format === 'json') return reportJson(status);
+      return reply.type('text/markdown; charset=utf-8').serializer((s: unknown) => s as string).send(reportMarkdown(status));
+    },
+  );
+
+  app.post(
+    '/api/v1/runs/:id/cancel',
+    {
+      schema: {
+        tags: ['runs'],
+        summary: 'Cancel a run: tasks not started are cancelled at once, running ones at their next heartbeat',
+        params: runParams,
+        response: { 200: cancelResult, ...errors(400, 403, 404) },
+      },
+    },
+    async (request) => {
+      const id = request.params.id;
+      const cancelled = await weft.store.requestCancel(id, undefined, Date.now());
+      let run = await requireRun(weft, id);
+      // A run no engine has picked up would stay pending for ever.
+      if (run.status === 'pending' && !executor.isActive(id)) {
+        await weft.store.updateRun(id, { status: 'cancelled', finishedAt: Date.now() });
+        run = await requireRun(weft, id);
+      }
+      return { run: runToJson(run), cancelled };
+    },
+  );
+
+  app.post(
+    '/api/v1/runs/:id/resume',
+    {
+      schema: {
+        tags: ['runs'],
+        summary: 'Execute an unfinished run here again (after a restart); interrupted attempts are picked up',
+        params: runParams,
+        response: { 202: runStatus, ...errors(400, 403, 404, 409) },
+      },
+    },
+    async (request, reply) => {
+      const run = await requireRun(weft, request.params.id);
+      if (run.status !== 'pending' && run.status !== 'running') {
+        throw new ConflictError(`run ${run.id} is ${run.status}: start a new run of what did not succeed with POST /api/v1/runs/${run.id}/retry`, { runId: run.id, status: run.status });
+      }
+      executor.start(run.id, { resumed: true });
+      return reply.code(202).send(await loadRunStatus(weft.store, run.id));
+    },
+  );
+
+  app.post(
+    '/api/v1/runs/:id/retry',
+    {
+      schema: {
+        tags: ['runs'],
+        summary: 'Start a new run of the tasks that did not succeed; succeeded ones count as done and a git run continues from the old integration branch',
+        params: runParams,
+        response: { 201: runStatus, ...errors(400, 403, 404, 409) },
+      },
+    },
+    async (request, reply) => {
+      const old = await requireRun(weft, request.params.id);
+      if (executor.isActive(old.id) || old.status === 'running' || old.status === 'pending') {
+        throw new ConflictError(`run ${old.id} is still ${old.status === 'pending' ? 'pending' : 'running'}: cancel it or wait until it finishes`, { runId: old.id });
+      }
+      const run = await createRetryRun(weft, old);
+      executor.start(run.id);
+      return reply.code(201).send(await loadRunStatus(weft.store, run.id));
+    },
+  );
+
+  app.get(
+    '/api/v1/runs/:id/tasks/:taskId',
+    {
+      schema: {
+        tags: ['runs'],
+        summary: 'One task of a run: attempts, result, prompt and log tail',
+        params: runTaskParams,
+        response: { 200: taskDetail, ...errors(400, 404) },
+      },
+    },
+    async (request) => {
+      const run = await requireRun(weft, request.params.id);
+      const task = await requireTask(weft, run.id, request.params.taskId);
+      return loadTaskDetail(weft, run, task);
+    },
+  );
+}

@@ -1,0 +1,70 @@
+/** Health, memory, events, audit and stats. */
+import { z } from 'zod';
+import { isoTime, queryInt, runId } from './common.js';
+
+export const health = z.object({
+  status: z.literal('ok'),
+  version: z.string(),
+  db: z.enum(['sqlite', 'postgres']),
+  uptimeSeconds: z.number(),
+  auth: z.boolean().describe('Whether API tokens are required'),
+});
+
+export const memoryQuery = z.object({
+  q: z.string().max(500).default('').describe('Text to look for in titles and summaries (empty: newest entries)'),
+  limit: queryInt(1, 200, 20),
+});
+
+export const memoryEntry = z.object({
+  runId: z.string(),
+  taskId: z.string(),
+  task: z.string().describe('API task id: RUN_ID:TASK_ID'),
+  title: z.string(),
+  summary: z.string(),
+  source: z.string(),
+  createdAt: isoTime,
+});
+
+export const memoryResult = z.object({ entries: z.array(memoryEntry) });
+
+export const eventsQuery = z.object({
+  run: runId.optional().describe('Only events of this run'),
+  lastEventId: z.coerce.number().int().min(0).optional().describe('Resume after this event id (like the Last-Event-ID header)'),
+});
+
+export const auditQuery = z.object({
+  before: z.coerce.number().int().min(1).optional().describe('Entries older than this id'),
+  limit: queryInt(1, 500, 100),
+});
+
+export const auditList = z.object({
+  entries: z.array(
+    z.object({
+      id: z.number(),
+      at: isoTime,
+      actor: z.string(),
+      method: z.string(),
+      path: z.string(),
+      status: z.number(),
+      body: z.string().nullable(),
+    }),
+  ),
+});
+
+export const statsQuery = z.object({ runs: queryInt(1, 1000, 100).describe('How many recent runs to include') });
+
+export const stats = z.object({
+  runs: z.number(),
+  runsByStatus: z.record(z.string(), z.number()),
+  tasksProcessed: z.number(),
+  succeeded: z.number(),
+  failed: z.number(),
+  successRate: z.number().nullable().describe('Percent of processed tasks that succeeded'),
+  averageTaskMs: z.number().nullable(),
+  attempts: z.number(),
+  tasksRetried: z.number(),
+  averageRunMs: z.number().nullable(),
+  lastRunAt: isoTime.nullable(),
+  tasksByStatus: z.record(z.string(), z.number()).describe('Every stored task, by status'),
+  throughputPerHour: z.number().nullable().describe('Tasks finished per hour over the included runs'),
+});

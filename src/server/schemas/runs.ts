@@ -1,0 +1,139 @@
+/** Plans and runs: request bodies and the shapes of `weft plan --json` and `weft status --json`. */
+import { z } from 'zod';
+import { PRIORITIES, TASK_STATUSES, TASK_TYPES } from '../../core/task.js';
+import { ERROR_CATEGORIES, RUN_STATUSES } from '../../store/records.js';
+import { agentName, isoTimeOrNull, text } from './common.js';
+
+const MAX_DOC = 1_500_000;
+
+const requirements = z
+  .string({ error: 'expected the text of a requirements document' })
+  .min(1, { error: 'expected the text of a requirements document' })
+  .max(MAX_DOC, { error: `expected at most ${MAX_DOC} characters` })
+  .describe('REQUIREMENTS.md text');
+
+export const planBody = z.strictObject({
+  requirements,
+  structure: z.string().max(MAX_DOC).optional().describe('STRUCTURE.md text, for interface-first planning'),
+  file: text(200).optional().describe('Name used in error messages (default REQUIREMENTS.md)'),
+  explain: z.boolean().optional().describe('Add why each type and dependency was chosen'),
+});
+
+export const runBody = z.strictObject({
+  requirements,
+  structure: z.string().max(MAX_DOC).optional(),
+  file: text(200).optional(),
+  agent: agentName.optional().describe('Default agent backend (default: config `agent`, else simulate)'),
+  concurrency: z.int().min(1).max(256).optional().describe('Attempts running at once'),
+  maxAttempts: z.int().min(1).max(50).optional().describe('Attempts per task before it fails for good'),
+  repo: text(4096).optional().describe('Git repository (a path on the server) the agents work in'),
+  baseBranch: text(255).optional(),
+  timeoutMinutes: z.number().positive().max(24 * 60).optional(),
+  merge: z.boolean().optional().describe('Merge the integration branch into the base branch when every task succeeded'),
+  start: z.boolean().default(true).describe('Execute at once in the server (default true); false only stores the run'),
+});
+
+export const runJson = z.looseObject({
+  id: z.string(),
+  title: z.string(),
+  status: z.enum(RUN_STATUSES),
+  agent: z.string(),
+  concurrency: z.number(),
+  createdAt: isoTimeOrNull,
+  startedAt: isoTimeOrNull,
+  finishedAt: isoTimeOrNull,
+  branch: z.string().nullable(),
+  baseBranch: z.string().nullable(),
+  repo: z.string().nullable(),
+});
+
+const statusAttempt = z.looseObject({
+  number: z.number(),
+  status: z.string(),
+  startedAt: isoTimeOrNull,
+  finishedAt: isoTimeOrNull,
+  error: z.string().nullable(),
+  errorCategory: z.enum(ERROR_CATEGORIES).nullable(),
+});
+
+/** `weft status --json`. */
+export const runStatus = z.looseObject({
+  run: runJson,
+  tasks: z.array(
+    z.looseObject({
+      id: z.string(),
+      title: z.string(),
+      type: z.enum(TASK_TYPES),
+      priority: z.enum(PRIORITIES),
+      status: z.enum(TASK_STATUSES),
+      dependsOn: z.array(z.string()),
+      branch: z.string().nullable(),
+      prUrl: z.string().nullable(),
+      error: z.string().nullable(),
+      startedAt: isoTimeOrNull,
+      finishedAt: isoTimeOrNull,
+      attempts: z.array(statusAttempt),
+    }),
+  ),
+});
+
+export const runListItem = runJson.extend({
+  tasks: z.object({ total: z.number(), byStatus: z.record(z.string(), z.number()) }),
+  active: z.boolean().describe('Whether this server is executing the run right now'),
+});
+
+export const runList = z.object({ runs: z.array(runListItem) });
+
+export const runListQuery = z.object({
+  limit: z.coerce.number().int().min(1).max(500).default(50),
+});
+
+export const cancelResult = z.object({
+  run: runJson,
+  cancelled: z.array(z.string()).describe('Tasks cancelled at once; running ones stop at their next heartbeat'),
+});
+
+/** `weft plan --json`. */
+export const planJson = z.looseObject({
+  title: z.string(),
+  context: z.string(),
+  tasks: z.array(
+    z.looseObject({
+      id: z.string(),
+      title: z.string(),
+      type: z.enum(TASK_TYPES),
+      priority: z.enum(PRIORITIES),
+      status: z.string(),
+      dependsOn: z.array(z.string()),
+      estimateMinutes: z.number(),
+      phase: z.number().nullable(),
+      slackMinutes: z.number(),
+      critical: z.boolean(),
+    }),
+  ),
+  phases: z.array(z.array(z.string())),
+  criticalPath: z.array(z.string()),
+  criticalPathMinutes: z.number(),
+  totalMinutes: z.number(),
+});
+
+export const runGraph = z.object({
+  runId: z.string(),
+  nodes: z.array(
+    z.object({
+      id: z.string(),
+      title: z.string(),
+      type: z.enum(TASK_TYPES),
+      status: z.enum(TASK_STATUSES),
+      estimateMinutes: z.number(),
+      phase: z.number().nullable(),
+      critical: z.boolean(),
+      prUrl: z.string().nullable(),
+    }),
+  ),
+  edges: z.array(z.object({ from: z.string(), to: z.string() })).describe('`from` must finish before `to` starts'),
+  criticalPath: z.array(z.string()),
+  criticalPathMinutes: z.number(),
+});
+
+export const runReportQuery = z.object({ format: z.enum(['markdown', 'json']).default('markdown') });
