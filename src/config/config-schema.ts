@@ -138,6 +138,21 @@ export const weftConfigSchema = section({
       assignees: textList().default([]).describe('Users assigned to the pull request'),
       signOff: flag().default(false).describe('Add a Signed-off-by trailer to commits'),
       autoMerge: flag().default(false).describe('Enable auto-merge once checks pass'),
+      mergeMethod: z
+        .enum(['merge', 'squash', 'rebase'], { error: (iss) => `expected merge, squash or rebase, ${got(iss)}` })
+        .default('merge')
+        .describe('How weft merges an approved, green pull request (autoMerge)'),
+      waitForMerge: flag().default(false).describe("Start a task's dependents only after its pull request merged"),
+      finalPr: flag().default(true).describe("Open one more pull request from the run's integration branch into the base branch"),
+      pollSeconds: wholeNumber(0).default(60).describe('How often a run polls its open pull requests; 0 = webhooks only'),
+      githubRepo: text().optional().describe('OWNER/NAME on GitHub; default: read from the remote URL'),
+      reactions: nullAsUnset(
+        section({
+          checksFailed: wholeNumber(0).default(2).describe('New attempts for failing checks before a human is asked; 0 = ask at once'),
+          changesRequested: wholeNumber(0).default(2).describe('New attempts for requested changes before a human is asked'),
+          conflict: wholeNumber(0).default(2).describe('Rebase attempts for a merge conflict before a human is asked'),
+        }).prefault({}),
+      ).describe('How many times weft reacts to a pull request event with a new attempt'),
     }).prefault({}),
   ).describe('Pull requests'),
   server: nullAsUnset(
