@@ -6,23 +6,17 @@
 import { AgentError, type AgentBackend, type AgentResult } from '../agents/agent-backend.js';
 import { ConflictError } from '../core/errors.js';
 import type { TaskSpec } from '../core/task.js';
+import type { AttemptFeedback } from '../prompt/prompt-types.js';
 import type { AttemptOutcome, Claim, ErrorCategory, Json, RunRecord, TaskRecord } from '../store/records.js';
 import type { Store } from '../store/store.js';
 import type { AttemptChanges, Workspace } from '../vcs/workspace.js';
 import { isRetryable, retryDelayMs, type RetrySettings } from './backoff.js';
 import { BackendBreakers, type BreakerSettings } from './breakers.js';
 import type { EngineEvents } from './events.js';
+
+export type { AttemptFeedback };
 import { sleep } from './simulate-agent.js';
 import { isOwnerGone } from './worker-id.js';
-
-/** The previous attempt's failure, fed into a retry's prompt. */
-export interface AttemptFeedback {
-  attempt: number;
-  category: string;
-  message: string;
-  outputTail?: string;
-  conflictFiles?: string[];
-}
 
 export interface EngineDeps {
   store: Store;
