@@ -13,6 +13,7 @@ import { registerPlanCommands } from './commands/plan.js';
 import { registerPromptCommand } from './commands/prompt.js';
 import { registerInspectCommands } from './commands/inspect.js';
 import { registerRunCommands } from './commands/run.js';
+import { registerServeCommand } from './commands/serve.js';
 import { registerSimulateCommand } from './commands/simulate.js';
 
 const pkg = JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { version: string };
@@ -36,6 +37,7 @@ export function createProgram(): Command {
   registerAgentsCommand(program);
   registerCleanCommand(program);
   registerDemoCommand(program);
+  registerServeCommand(program);
   registerImportCommand(program);
   registerExportCommand(program);
   return program;

@@ -11,9 +11,9 @@ export function formatTaskRef(runId: string, taskId: string): string {
   return `${runId}:${taskId}`;
 }
 
-/** Splits an API task id; InputError (naming `field`) when it has no `:`. */
+/** Splits an API task id (`RUN_ID/TASK_ID`, as the CLI writes it, is accepted too); InputError naming `field` otherwise. */
 export function parseTaskRef(ref: string, field = 'id'): TaskRef {
-  const at = ref.indexOf(':');
+  const at = ref.search(/[:/]/);
   if (at <= 0 || at === ref.length - 1) {
     throw new InputError(`${field}: expected a task id of the form RUN_ID:TASK_ID, got ${JSON.stringify(ref)}`, { field, value: ref });
   }
