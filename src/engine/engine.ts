@@ -13,10 +13,10 @@ import type { AttemptChanges, Workspace } from '../vcs/workspace.js';
 import { isRetryable, retryDelayMs, type RetrySettings } from './backoff.js';
 import { BackendBreakers, type BreakerSettings } from './breakers.js';
 import type { EngineEvents } from './events.js';
-
-export type { AttemptFeedback };
 import { sleep } from './simulate-agent.js';
 import { isOwnerGone } from './worker-id.js';
+
+export type { AttemptFeedback };
 
 export interface EngineDeps {
   store: Store;
