@@ -190,7 +190,7 @@ export function registerRunRoutes(app: ZodApp, deps: ServerDeps): void {
     },
     async (request, reply) => {
       const old = await requireRun(weft, request.params.id);
-      if (executor.isActive(old.id) || old.status === 'running' || old.status === 'pending') {
+      if (old.status === 'running' || old.status === 'pending') {
         throw new ConflictError(`run ${old.id} is still ${old.status === 'pending' ? 'pending' : 'running'}: cancel it or wait until it finishes`, { runId: old.id });
       }
       const run = await createRetryRun(weft, old);
