@@ -9,6 +9,8 @@ import type { ServerDeps } from './zod-app.js';
 /** Starts executing the task's run in the background; the agent, when given, is set on the task first. */
 export async function startTask(deps: ServerDeps, runId: string, taskId: string, agent: string | undefined): Promise<TaskRecord> {
   const { weft, executor } = deps;
+  // Bad input is reported before the state of the task is looked at.
+  if (agent !== undefined) assertApiAgent(agent, weft.config, 'agent');
   let task = await requireTask(weft, runId, taskId);
   const run = await requireRun(weft, runId);
   if (executor.isActive(runId) || run.status === 'running') {
@@ -18,7 +20,6 @@ export async function startTask(deps: ServerDeps, runId: string, taskId: string,
     throw new ConflictError(`task ${taskId} is ${task.status}: only a task that has not started can be delegated`, { runId, taskId, status: task.status });
   }
   if (agent !== undefined && agent.trim() !== (task.spec.agent ?? run.agent)) {
-    assertApiAgent(agent, weft.config, 'agent');
     if (resolveAgentSpec(agent, weft.config).kind === 'command' && !run.repo) {
       throw new InputError(`agent: ${agent} works in a git worktree, but the task was created without a repository: create it with \`repo\``, { field: 'agent', agent });
     }
