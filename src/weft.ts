@@ -24,6 +24,8 @@ import type { RunRecord } from './store/records.js';
 import { openStore, resolveDbSpec } from './store/open-store.js';
 import type { Store } from './store/store.js';
 import { GitWorkspace } from './vcs/git-workspace.js';
+import { checkPrSetup, openPrIntegration } from './forge/pr-integration.js';
+import { writeRunPrOptions } from './forge/pr-settings.js';
 import type { Workspace } from './vcs/workspace.js';
 
 export interface OpenWeftOptions {
@@ -43,6 +45,8 @@ export interface StartRunOptions {
   timeoutMinutes?: number;
   merge?: boolean;
   planId?: string | null;
+  /** Pull requests (`--pr`, `--remote`, `--github-repo`); config `pr.enabled` turns them on too. */
+  pr?: { enabled?: boolean; remote?: string | null; githubRepo?: string | null };
 }
 
 export interface ExecuteOptions {
@@ -92,6 +96,8 @@ export class Weft {
       const ws = await GitWorkspace.open({ repo: repo ?? this.cwd, branchPrefix: this.config.git.branchPrefix });
       repo = (await ws.info()).root;
     }
+    const pr = { enabled: options.pr?.enabled ?? false, remote: options.pr?.remote ?? null, githubRepo: options.pr?.githubRepo ?? null };
+    await checkPrSetup(this.config, repo, pr);
     const id = newRunId();
     const settings = {
       context: plan.context,
@@ -110,7 +116,7 @@ export class Weft {
         maxAttempts,
         repo,
         baseBranch: options.baseBranch ?? this.config.git.baseBranch ?? null,
-        options: writeRunSettings(settings),
+        options: { ...writeRunSettings(settings), pr: writeRunPrOptions(pr) },
         createdAt: Date.now(),
       },
       plan.tasks.map((t) => ({ spec: stripAnalysis(t), tailMinutes: t.tailMinutes, phase: t.phase })),
@@ -140,6 +146,9 @@ export class Weft {
       const info = await workspace.prepareRun(runId, run.baseBranch);
       await store.updateRun(runId, { branch: info.branch, baseBranch: info.baseBranch });
     }
+    // Pull requests (src/forge/pr-integration.ts); null unless the run was started with --pr or config pr.enabled.
+    const prs = await openPrIntegration({ config, store, run, agentName: (t) => routeAgent(t.spec, run.agent, config), verify: settings.verify });
+    const prHooks = prs ? { afterSuccess: prs.afterSuccess.bind(prs), waitingOutside: prs.waitingOutside.bind(prs) } : {};
 
     const loader = createTemplateLoader(config.prompt.templates ? { overrideDir: config.prompt.templates } : {});
     const promptFor = async (task: TaskSpec, _attempt: number, feedback: AttemptFeedback | undefined) => {
@@ -177,7 +186,7 @@ export class Weft {
 
     const engine = new Engine(
       runId,
-      { store, events, backendFor, workspace: workspace as Workspace | null, promptFor, onOutput },
+      { store, events, backendFor, workspace: prs ? prs.wrap(workspace) : (workspace as Workspace | null), promptFor, onOutput, ...prHooks },
       {
         concurrency: run.concurrency,
         maxAttempts: run.maxAttempts,
@@ -193,7 +202,9 @@ export class Weft {
     );
     options.onEngine?.(engine);
     try {
+      prs?.start();
       const outcome = await engine.execute({ resumed: options.resumed ?? false });
+      await prs?.finish().catch((err: unknown) => logger.warn({ err: String(err) }, 'final pull request'));
       if (workspace) {
         await workspace.finishRun(runId);
         if (settings.merge && outcome.run.status === 'succeeded') {
@@ -203,6 +214,7 @@ export class Weft {
       }
       return outcome;
     } finally {
+      prs?.stop();
       await recorder.close();
       await Promise.all([...taskLogs.values()].map((s) => new Promise((resolve) => s.end(resolve))));
       await new Promise((resolve) => {

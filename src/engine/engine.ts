@@ -9,7 +9,7 @@ import type { TaskSpec } from '../core/task.js';
 import type { AttemptFeedback } from '../prompt/prompt-types.js';
 import type { AttemptOutcome, Claim, ErrorCategory, Json, RunRecord, TaskRecord } from '../store/records.js';
 import type { Store } from '../store/store.js';
-import type { AttemptChanges, Workspace } from '../vcs/workspace.js';
+import type { AttemptChanges, AttemptWorkspace, Workspace } from '../vcs/workspace.js';
 import { isRetryable, retryDelayMs, type RetrySettings } from './backoff.js';
 import { BackendBreakers, type BreakerSettings } from './breakers.js';
 import type { EngineEvents } from './events.js';
@@ -29,6 +29,20 @@ export interface EngineDeps {
   promptFor: (task: TaskSpec, attempt: number, feedback: AttemptFeedback | undefined) => Promise<string>;
   /** Receives agent output for the task's log. */
   onOutput?: (taskId: string, attempt: number, chunk: string) => void;
+  /**
+   * Pull requests (src/forge): runs after a successful attempt is integrated, before it completes, so a
+   * merge wait is in place before dependents could start. A throw fails the attempt like any error.
+   */
+  afterSuccess?: (ctx: {
+    runId: string;
+    task: TaskRecord;
+    attempt: number;
+    workspace: AttemptWorkspace | null;
+    result: AgentResult;
+    changes: AttemptChanges | undefined;
+  }) => Promise<{ prUrl?: string }>;
+  /** True while something outside the engine (a PR waiting to merge) may still make pending tasks ready. */
+  waitingOutside?: () => Promise<boolean>;
 }
 
 export interface EngineSettings {
@@ -123,6 +137,8 @@ export class Engine {
       if (t.status === 'running' && t.lease) next = Math.min(next, t.lease.expiresAt + 1);
     }
     if (!live.some((t) => t.status !== 'pending')) {
+      // A dependency waiting for its pull request to merge: keep looking (merges arrive by webhook or poll).
+      if (await this.deps.waitingOutside?.()) return Math.max(1000, this.settings.pollMs * 4);
       // Pending tasks with nothing ready or running can never start; the store blocks dependents of
       // failures, so this means their dependencies were cancelled outside this process.
       return null;
@@ -201,6 +217,10 @@ export class Engine {
         changes = await workspace.collectChanges(runId, spec, ws);
         if (this.settings.verify) await workspace.verify(ws, this.settings.verify, controller.signal);
         await workspace.integrate(runId, spec, ws);
+      }
+      if (this.deps.afterSuccess) {
+        const extra = await this.deps.afterSuccess({ runId, task, attempt: attempt.number, workspace: ws, result, changes });
+        if (extra.prUrl) result = { ...result, prUrl: extra.prUrl };
       }
       const memory: { [key: string]: Json } = {
         summary: result.summary ?? null,

@@ -1,5 +1,6 @@
 /** The status JSON of `weft status --json` and `GET /api/v1/runs/:id`, built from store records. */
 import { NotFoundError } from '../core/errors.js';
+import type { PrState, PullRequestRecord } from '../store/pr-records.js';
 import type { AttemptRecord, RunRecord, TaskRecord } from '../store/records.js';
 import type { Store } from '../store/store.js';
 
@@ -25,8 +26,13 @@ export function runToJson(run: RunRecord) {
   };
 }
 
-/** One task of the status shape, with its attempts. */
-export function taskToJson(task: TaskRecord, attempts: AttemptRecord[]) {
+/** A task's pull request in the status shape (null when it has none). */
+export function prToJson(pr: PullRequestRecord | null | undefined): { url: string; number: number; state: PrState } | null {
+  return pr ? { url: pr.url, number: pr.number, state: pr.state } : null;
+}
+
+/** One task of the status shape, with its attempts and its pull request. */
+export function taskToJson(task: TaskRecord, attempts: AttemptRecord[], pr: PullRequestRecord | null = null) {
   return {
     id: task.id,
     title: task.title,
@@ -36,6 +42,7 @@ export function taskToJson(task: TaskRecord, attempts: AttemptRecord[]) {
     dependsOn: task.dependsOn,
     branch: task.branch,
     prUrl: task.prUrl,
+    pr: prToJson(pr),
     error: task.error,
     startedAt: iso(task.startedAt),
     finishedAt: iso(task.finishedAt),
@@ -56,14 +63,17 @@ export type RunStatusJson = { run: ReturnType<typeof runToJson>; tasks: ReturnTy
 export async function loadRunStatus(store: Store, runId: string): Promise<RunStatusJson> {
   const run = await store.getRun(runId);
   if (!run) throw new NotFoundError(`no run with id "${runId}"`);
-  const [tasks, attempts] = await Promise.all([store.listTasks(runId), store.listAttempts(runId)]);
+  const [tasks, attempts, prs] = await Promise.all([store.listTasks(runId), store.listAttempts(runId), store.listPullRequests({ runId })]);
+  // Newest first, so each task keeps its latest PR.
+  const prByTask = new Map<string, PullRequestRecord>();
+  for (const pr of prs) if (pr.taskId && !prByTask.has(pr.taskId)) prByTask.set(pr.taskId, pr);
   const byTask = new Map<string, AttemptRecord[]>();
   for (const a of attempts) {
     const list = byTask.get(a.taskId);
     if (list) list.push(a);
     else byTask.set(a.taskId, [a]);
   }
-  return { run: runToJson(run), tasks: tasks.map((t) => taskToJson(t, byTask.get(t.id) ?? [])) };
+  return { run: runToJson(run), tasks: tasks.map((t) => taskToJson(t, byTask.get(t.id) ?? [], prByTask.get(t.id) ?? null)) };
 }
 
 /** Resolves an optional run id: the given one, else the latest run. */

@@ -21,6 +21,9 @@ interface RunFlags {
   verify?: string;
   timeout?: string;
   merge?: boolean;
+  pr?: boolean;
+  remote?: string;
+  githubRepo?: string;
   db?: string;
   json?: boolean;
   quiet?: boolean;
@@ -41,6 +44,9 @@ export function registerRunCommands(program: Command): void {
     .option('--verify <command>', 'quality gate run in the worktree after the agent (e.g. "npm test")')
     .option('--timeout <minutes>', 'time limit per attempt')
     .option('--merge', 'merge the integration branch into the base branch when every task succeeded')
+    .option('--pr', 'open a pull request per task (GITHUB_TOKEN; GITHUB_API_URL for GitHub Enterprise)')
+    .option('--remote <name>', 'git remote that branches are pushed to (default: config git.remote, "origin")')
+    .option('--github-repo <owner/name>', 'GitHub repository of the pull requests (default: read from the remote URL)')
     .option('--db <db>', DB_HELP)
     .option('--json', 'print the final status as JSON on stdout (progress stays on stderr)')
     .option('--quiet', 'no progress view')
@@ -59,6 +65,7 @@ export function registerRunCommands(program: Command): void {
           ...(flags.verify ? { verify: flags.verify } : {}),
           ...(timeoutMinutes ? { timeoutMinutes } : {}),
           merge: flags.merge ?? false,
+          pr: { enabled: flags.pr ?? false, remote: flags.remote ?? null, githubRepo: flags.githubRepo ?? null },
         });
         process.stderr.write(`weft: run ${run.id} · ${plan.tasks.length} tasks · agent ${run.agent} · concurrency ${run.concurrency}\n`);
         await execute(weft, run.id, flags, false);
