@@ -15,6 +15,7 @@ import { registerInspectCommands } from './commands/inspect.js';
 import { registerRunCommands } from './commands/run.js';
 import { registerServeCommand } from './commands/serve.js';
 import { registerSimulateCommand } from './commands/simulate.js';
+import { registerWorkerCommand } from './commands/worker.js';
 
 const pkg = JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { version: string };
 
@@ -38,6 +39,7 @@ export function createProgram(): Command {
   registerCleanCommand(program);
   registerDemoCommand(program);
   registerServeCommand(program);
+  registerWorkerCommand(program);
   registerImportCommand(program);
   registerExportCommand(program);
   return program;

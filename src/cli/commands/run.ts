@@ -27,6 +27,9 @@ interface RunFlags {
   db?: string;
   json?: boolean;
   quiet?: boolean;
+  enqueue?: boolean;
+  shards?: string;
+  redis?: string;
 }
 
 /** Registers `weft run` and `weft resume`. */
@@ -50,12 +53,22 @@ export function registerRunCommands(program: Command): void {
     .option('--db <db>', DB_HELP)
     .option('--json', 'print the final status as JSON on stdout (progress stays on stderr)')
     .option('--quiet', 'no progress view')
+    // --- queue: hand the run to `weft worker` processes instead of executing it here
+    .option('--enqueue', 'store the run and queue it for `weft worker` processes (Redis); print its id and exit')
+    .option('--shards <n>', 'with --enqueue: how many workers may execute the run at once (default 1)')
+    .option('--redis <url>', 'with --enqueue: Redis URL of the run queue (env WEFT_REDIS_URL; default redis://127.0.0.1:6379)')
+    // --- end queue
     .action(async (file: string, flags: RunFlags) => {
+      const shards = parseCount('shards', flags.shards);
+      if (!flags.enqueue && (shards !== undefined || flags.redis !== undefined)) throw new InputError('--shards and --redis go with --enqueue');
       const concurrency = parseCount('concurrency', flags.concurrency);
       const maxAttempts = parseCount('max-attempts', flags.maxAttempts);
       const timeoutMinutes = flags.timeout !== undefined ? parsePositive('timeout', flags.timeout) : undefined;
       const plan = await loadPlan(file, flags.structure ? { structure: flags.structure } : {});
       await withWeft(flags, async (weft) => {
+        // --- queue
+        if (flags.enqueue && weft.store.dialect !== 'postgres') throw new InputError('--enqueue needs a shared Postgres store that workers can reach: pass --db postgres://… or set WEFT_DB');
+        // --- end queue
         const run = await weft.createRun(plan, {
           ...(flags.agent ? { agent: flags.agent } : {}),
           ...(concurrency ? { concurrency } : {}),
@@ -68,6 +81,9 @@ export function registerRunCommands(program: Command): void {
           pr: { enabled: flags.pr ?? false, remote: flags.remote ?? null, githubRepo: flags.githubRepo ?? null },
         });
         process.stderr.write(`weft: run ${run.id} · ${plan.tasks.length} tasks · agent ${run.agent} · concurrency ${run.concurrency}\n`);
+        // --- queue
+        if (flags.enqueue) return enqueueRun(run.id, shards ?? 1, flags.redis);
+        // --- end queue
         await execute(weft, run.id, flags, false);
       });
     });
@@ -117,6 +133,25 @@ async function execute(weft: Weft, runId: string, flags: RunFlags, resumed: bool
     process.off('SIGINT', onSignal);
     process.off('SIGTERM', onSignal);
   }
+}
+
+/** Queues a stored run for `weft worker` processes and prints its id on stdout. */
+async function enqueueRun(runId: string, shards: number, redis: string | undefined): Promise<void> {
+  const { createBullmqQueue, redactUrl, resolveRedisUrl } = await import('../../queue/bullmq-queue.js');
+  let redisUrl: string;
+  try {
+    redisUrl = resolveRedisUrl(redis);
+  } catch (err) {
+    throw new InputError((err as Error).message);
+  }
+  const queue = createBullmqQueue({ redisUrl });
+  try {
+    await queue.enqueue(runId, { shards });
+  } finally {
+    await queue.close();
+  }
+  process.stderr.write(`weft: queued run ${runId} (${shards} shard${shards === 1 ? '' : 's'}) on ${redactUrl(redisUrl)}; follow it with \`weft status ${runId}\`\n`);
+  process.stdout.write(`${runId}\n`);
 }
 
 /** A whole-number flag >= 1, or undefined when absent. */
