@@ -11,6 +11,7 @@ import { registerInitCommand } from './commands/init.js';
 import { registerNextCommand } from './commands/next.js';
 import { registerPlanCommands } from './commands/plan.js';
 import { registerPromptCommand } from './commands/prompt.js';
+import { registerPrsCommand } from './commands/prs.js';
 import { registerInspectCommands } from './commands/inspect.js';
 import { registerRunCommands } from './commands/run.js';
 import { registerServeCommand } from './commands/serve.js';
@@ -42,5 +43,6 @@ export function createProgram(): Command {
   registerWorkerCommand(program);
   registerImportCommand(program);
   registerExportCommand(program);
+  registerPrsCommand(program);
   return program;
 }
