@@ -4,6 +4,7 @@ import type { AddressInfo } from 'node:net';
 import { after, before, describe, it } from 'node:test';
 import { AgentError, type AgentResult } from '../src/agents/agent-backend.js';
 import { createCodegenAgent, parseRetryAfter, type CodegenOptions } from '../src/agents/codegen-agent.js';
+import { sharedGate } from '../src/agents/rate-gate.js';
 import type { TaskSpec } from '../src/core/task.js';
 
 const TOKEN = 'sk-test-SECRET-7f3a9c';
@@ -118,7 +119,9 @@ describe('codegen agent (local stand-in of the API)', () => {
     const env = { CODEGEN_API_KEY: TOKEN, CODEGEN_ORG_ID: 'hold', CODEGEN_API_BASE_URL: base };
     const req = { runId: 'r', task, attempt: 1, prompt: 'p', worktree: null, branch: null, signal: new AbortController().signal, log: () => undefined };
     const first = createCodegenAgent({ env }).run(req);
-    await new Promise((r) => setTimeout(r, 150));
+    // Start the second backend once the first has seen the 429 (however slow the machine is).
+    const gate = sharedGate(`${base}|hold`, 10, 60_000);
+    while (gate.heldUntil === 0) await new Promise((r) => setTimeout(r, 5));
     // A second backend object for the same account shares the hold.
     const second = createCodegenAgent({ env }).run(req);
     await Promise.all([first, second]);
