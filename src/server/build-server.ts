@@ -46,7 +46,7 @@ export interface BuildServerOptions {
 
 const pkg = JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { version: string };
 
-/** Builds the server (not listening yet); routes are ready when the promise resolves. */
+/** Builds the server, not yet ready or listening: more routes can be added before `listen()` / `inject()`. */
 export async function buildServer(opts: BuildServerOptions): Promise<FastifyInstance> {
   const { weft } = opts;
   const tokens = opts.tokens ?? resolveTokens(process.env, weft.config.server.tokens);
@@ -139,12 +139,16 @@ export async function buildServer(opts: BuildServerOptions): Promise<FastifyInst
   registerDeploymentRoutes(app, deps);
   registerDashboardRoutes(app);
 
+  app.addHook('preClose', async () => {
+    // Requests in flight get a moment to finish; a connection that never sends one is not kept waiting for.
+    setTimeout(() => app.server.closeAllConnections(), 500).unref();
+  });
   app.addHook('onClose', async () => {
     bus.off('task.succeeded', remember);
     hub.close();
     metrics.close();
     await executor.stopAll();
   });
-  await app.ready();
+  // Not made ready here: callers may still add routes (they get auth, audit and the OpenAPI document too).
   return app;
 }

@@ -13,7 +13,8 @@ export function registerEventRoutes(app: ZodApp, deps: ServerDeps): void {
   const { weft, hub } = deps;
   const open = new Set<ServerResponse>();
   app.addHook('preClose', async () => {
-    for (const res of open) res.end();
+    // Destroyed, not ended: an ended stream leaves a keep-alive connection the server would wait for.
+    for (const res of open) res.destroy();
   });
 
   app.get(
