@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { after, test } from 'node:test';
@@ -133,5 +133,35 @@ test('weft worker refuses a SQLite database (exit 2)', { timeout: 20_000 }, () =
     assert.match(r.stderr, /needs a shared Postgres store/);
   } finally {
     rmSync(dir, { recursive: true, force: true });
+  }
+});
+
+test('weft run --enqueue stores the run, queues its shards and exits without executing it', { timeout: 20_000 }, async () => {
+  const db = await freshDatabase();
+  const prefix = freshPrefix();
+  const dir = mkdtempSync(join(tmpdir(), 'weft-queue-cli-'));
+  cleanups.push(async () => rmSync(dir, { recursive: true, force: true }));
+  writeFileSync(join(dir, 'REQUIREMENTS.md'), generateRequirements({ tasks: 10, itemsPerRequirement: 2, seed: 1 }));
+  const r = spawnSync(
+    process.execPath,
+    ['--import', import.meta.resolve('tsx'), join(ROOT, 'src', 'cli', 'main.ts'), 'run', '--enqueue', '--shards', '3', '--redis', REDIS_URL, '--prefix', prefix, '--db', db],
+    { cwd: dir, encoding: 'utf8' },
+  );
+  assert.equal(r.status, 0, r.stderr);
+  const runId = r.stdout.trim();
+  assert.match(runId, /^[a-z0-9]+$/);
+  const queue = createBullmqQueue({ redisUrl: REDIS_URL, prefix });
+  cleanups.push(async () => {
+    await queue.queue.obliterate({ force: true });
+    await queue.close();
+  });
+  const jobs = await queue.queue.getJobs(['waiting']);
+  assert.deepEqual(jobs.map((j) => j.id).sort(), [0, 1, 2].map((n) => `${runId}-${n}`));
+  const store = await openStore(db);
+  try {
+    const run = await store.getRun(runId);
+    assert.equal(run?.status, 'pending', 'nothing executed');
+  } finally {
+    await store.close();
   }
 });

@@ -30,6 +30,7 @@ interface RunFlags {
   enqueue?: boolean;
   shards?: string;
   redis?: string;
+  prefix?: string;
 }
 
 /** Registers `weft run` and `weft resume`. */
@@ -57,10 +58,11 @@ export function registerRunCommands(program: Command): void {
     .option('--enqueue', 'store the run and queue it for `weft worker` processes (Redis); print its id and exit')
     .option('--shards <n>', 'with --enqueue: how many workers may execute the run at once (default 1)')
     .option('--redis <url>', 'with --enqueue: Redis URL of the run queue (env WEFT_REDIS_URL; default redis://127.0.0.1:6379)')
+    .option('--prefix <prefix>', 'with --enqueue: Redis key prefix of the queue (as `weft worker --prefix`; default weft)')
     // --- end queue
     .action(async (file: string, flags: RunFlags) => {
       const shards = parseCount('shards', flags.shards);
-      if (!flags.enqueue && (shards !== undefined || flags.redis !== undefined)) throw new InputError('--shards and --redis go with --enqueue');
+      if (!flags.enqueue && (shards !== undefined || flags.redis !== undefined || flags.prefix !== undefined)) throw new InputError('--shards, --redis and --prefix go with --enqueue');
       const concurrency = parseCount('concurrency', flags.concurrency);
       const maxAttempts = parseCount('max-attempts', flags.maxAttempts);
       const timeoutMinutes = flags.timeout !== undefined ? parsePositive('timeout', flags.timeout) : undefined;
@@ -82,7 +84,7 @@ export function registerRunCommands(program: Command): void {
         });
         process.stderr.write(`weft: run ${run.id} · ${plan.tasks.length} tasks · agent ${run.agent} · concurrency ${run.concurrency}\n`);
         // --- queue
-        if (flags.enqueue) return enqueueRun(run.id, shards ?? 1, flags.redis);
+        if (flags.enqueue) return enqueueRun(run.id, shards ?? 1, flags);
         // --- end queue
         await execute(weft, run.id, flags, false);
       });
@@ -136,15 +138,15 @@ async function execute(weft: Weft, runId: string, flags: RunFlags, resumed: bool
 }
 
 /** Queues a stored run for `weft worker` processes and prints its id on stdout. */
-async function enqueueRun(runId: string, shards: number, redis: string | undefined): Promise<void> {
+async function enqueueRun(runId: string, shards: number, flags: RunFlags): Promise<void> {
   const { createBullmqQueue, redactUrl, resolveRedisUrl } = await import('../../queue/bullmq-queue.js');
   let redisUrl: string;
   try {
-    redisUrl = resolveRedisUrl(redis);
+    redisUrl = resolveRedisUrl(flags.redis);
   } catch (err) {
     throw new InputError((err as Error).message);
   }
-  const queue = createBullmqQueue({ redisUrl });
+  const queue = createBullmqQueue({ redisUrl, ...(flags.prefix ? { prefix: flags.prefix } : {}) });
   try {
     await queue.enqueue(runId, { shards });
   } finally {
