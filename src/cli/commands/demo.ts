@@ -13,7 +13,7 @@ import { attachProgressView } from '../../engine/progress-view.js';
 import { reportMarkdown } from '../../engine/run-report.js';
 import { loadRunStatus } from '../../engine/run-status.js';
 import { loadPlan } from '../load-plan.js';
-import { parseCount } from './run.js';
+import { describeCount, parseCount } from './run.js';
 
 /** Registers `weft demo`. */
 export function registerDemoCommand(program: Command): void {
@@ -44,7 +44,7 @@ export function registerDemoCommand(program: Command): void {
       const weft = await openWeft({ db: join(dir, '.weft', 'weft.db'), cwd: dir });
       try {
         const run = await weft.createRun(plan, { agent: flags.agent, concurrency: parseCount('concurrency', flags.concurrency)!, repo: dir });
-        process.stderr.write(`weft demo: run ${run.id} · ${plan.tasks.length} tasks · agent ${flags.agent}\n\n`);
+        process.stderr.write(`weft demo: run ${run.id} · ${describeCount(plan)} · agent ${flags.agent}\n\n`);
         const events = new EngineEvents();
         const stop = attachProgressView(events, plan.tasks.filter((t) => t.status !== 'done').length);
         const outcome = await weft.executeRun(run.id, { events });

@@ -82,7 +82,7 @@ export function registerRunCommands(program: Command): void {
           merge: flags.merge ?? false,
           pr: { enabled: flags.pr ?? false, remote: flags.remote ?? null, githubRepo: flags.githubRepo ?? null },
         });
-        process.stderr.write(`weft: run ${run.id} · ${plan.tasks.length} tasks · agent ${run.agent} · concurrency ${run.concurrency}\n`);
+        process.stderr.write(`weft: run ${run.id} · ${describeCount(plan)} · agent ${run.agent} · concurrency ${run.concurrency}\n`);
         // --- queue
         if (flags.enqueue) return enqueueRun(run.id, shards ?? 1, flags);
         // --- end queue
@@ -154,6 +154,13 @@ async function enqueueRun(runId: string, shards: number, flags: RunFlags): Promi
   }
   process.stderr.write(`weft: queued run ${runId} (${shards} shard${shards === 1 ? '' : 's'}) on ${redactUrl(redisUrl)}; follow it with \`weft status ${runId}\`\n`);
   process.stdout.write(`${runId}\n`);
+}
+
+/** `7 tasks (1 already done)` for the run's header line. */
+export function describeCount(plan: { tasks: { status: string }[] }): string {
+  const done = plan.tasks.filter((t) => t.status === 'done').length;
+  const open = plan.tasks.length - done;
+  return `${open} task${open === 1 ? '' : 's'}${done ? ` (${done} already done)` : ''}`;
 }
 
 /** A whole-number flag >= 1, or undefined when absent. */
