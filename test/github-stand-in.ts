@@ -68,7 +68,6 @@ export async function startGithubStandIn(opts: { token: string; owner?: string; 
   const requests: StandIn['requests'] = [];
   const merges: StandIn['merges'] = [];
   let next = 1;
-  let server: Server;
 
   const headSha = (branch: string): string => {
     if (opts.bareRepo) {
@@ -207,7 +206,7 @@ export async function startGithubStandIn(opts: { token: string; owner?: string; 
     return send(res, 404, { message: `Not Found: ${req.method} ${path}` });
   };
 
-  server = createServer((req, res) => {
+  const server: Server = createServer((req, res) => {
     handle(req, res).catch((err: unknown) => send(res, 500, { message: String(err) }));
   });
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
