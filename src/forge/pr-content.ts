@@ -51,7 +51,7 @@ export class PrContent {
       run: v.run,
       base: v.base,
       head: v.head,
-      tasks: v.tasks.map((t) => ({ id: t.id, title: t.title, status: t.status, pr_url: t.prUrl ?? '', pr_state: t.prState ?? '' })),
+      tasks: v.tasks.map((t) => ({ id: t.id, title: t.title, status: t.status, pr_url: t.prUrl ?? '', pr_state: t.prState ?? '', pr_link: prLink(t.prUrl, t.prState, `${t.status}, no pull request`) })),
     };
     return { title: oneLine(await this.#loader.render('run-title', vars)), body: tidy(await this.#loader.render('run-body', vars)) };
   }
@@ -81,12 +81,24 @@ function taskVariables(v: PrTaskVariables) {
     run: v.run,
     base: v.base,
     agent: v.agent,
-    dependencies: v.dependencies.map((d) => ({ id: d.id, title: d.title, pr_url: d.prUrl ?? '', pr_state: d.prState ?? '' })),
-    attempts: v.attempts.map((a) => ({ number: a.number, status: a.status, error: a.error ? oneLine(a.error).slice(0, 200) : '' })),
-    verify: { command: v.verify.command ?? '', result: v.verify.passed ? 'passed' : 'failed' },
+    // Display strings are built here: Liquid's tag trimming would eat the spaces around inline tags.
+    dependencies: v.dependencies.map((d) => ({ id: d.id, title: d.title, pr_url: d.prUrl ?? '', pr_state: d.prState ?? '', pr_link: prLink(d.prUrl, d.prState, 'no pull request') })),
+    attempts: v.attempts.map((a) => {
+      const error = a.error ? oneLine(a.error).slice(0, 200) : '';
+      return { number: a.number, status: a.status, error, line: `attempt ${a.number}: ${a.status}${error ? ` — ${error}` : ''}` };
+    }),
+    verify: {
+      command: v.verify.command ?? '',
+      result: v.verify.passed ? 'passed' : 'failed',
+      text: v.verify.command ? `\`${v.verify.command}\` ${v.verify.passed ? 'passed' : 'failed'}` : 'no verify command configured',
+    },
     summary: v.summary ?? '',
     files_changed: v.filesChanged,
   };
+}
+
+function prLink(url: string | null, state: string | null, none: string): string {
+  return url ? `${url}${state ? ` (${state})` : ''}` : none;
 }
 
 function oneLine(text: string): string {

@@ -9,6 +9,7 @@ import type { Json, RunRecord } from '../store/records.js';
 import type { Store } from '../store/store.js';
 import type { Forge } from './forge.js';
 import { createGithubForge } from './create-forge.js';
+import { PrPublisher } from './pr-publisher.js';
 import { applyUpdate, failedChecks, normalizeWebhook, snapshotUpdate, type PrTarget, type PrUpdate } from './pr-state.js';
 import { readRunPrOptions, resolvePrSettings, type PrSettings } from './pr-settings.js';
 import { decideReaction, type Reaction } from './reactions.js';
@@ -140,7 +141,7 @@ export class PrTracker {
       case 'merged': {
         if (pr.taskId) outcome.unblocked = await store.setMergeWait(pr.runId, pr.taskId, false, now);
         outcome.detail = `#${pr.number} merged${outcome.unblocked.length ? `; may start now: ${outcome.unblocked.join(', ')}` : ''}`;
-        if (run && pr.taskId) await this.#deps.onMerged?.(run).catch(() => undefined);
+        if (run && pr.taskId) await this.#afterMerge(run).catch((err: unknown) => this.#event(pr, 'pr.warning', { number: pr.number, message: `final pull request: ${err instanceof Error ? err.message : String(err)}` }));
         break;
       }
       case 'closed': {
@@ -185,6 +186,14 @@ export class PrTracker {
     }
     await this.#event(pr, 'pr.reaction', { number: pr.number, reaction: reaction.kind, detail: outcome.detail });
     return outcome;
+  }
+
+  /** A task PR merged: the run's final PR may have something to show now. */
+  async #afterMerge(run: RunRecord): Promise<void> {
+    if (this.#deps.onMerged) return this.#deps.onMerged(run);
+    const forge = await this.forgeForRun(run.id);
+    if (!forge?.opensPullRequests) return;
+    await new PrPublisher({ store: this.#deps.store, forge, settings: this.settingsFor(run), repo: run.repo }).publishRun(run);
   }
 
   async #find(target: PrTarget): Promise<PullRequestRecord[]> {
