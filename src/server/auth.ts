@@ -31,6 +31,8 @@ declare module 'fastify' {
   interface FastifyRequest {
     /** Who made the request: a token name, `anonymous` when auth is off, `unauthenticated` when refused. */
     actor: string;
+    /** The caller's role; every caller is an admin when auth is off. */
+    role: Role | null;
   }
   interface FastifyContextConfig {
     public?: boolean;
@@ -83,9 +85,11 @@ const digest = (s: string) => createHash('sha256').update(s).digest();
 export function installAuth(app: FastifyInstance, tokens: readonly ApiToken[]): void {
   const known = tokens.map((t) => ({ ...t, digest: digest(t.token) }));
   app.decorateRequest('actor', '');
+  app.decorateRequest('role', null);
   const check = async (request: FastifyRequest) => {
     if (known.length === 0) {
       request.actor = 'anonymous';
+      request.role = 'admin';
       return;
     }
     const config = request.routeOptions.config as AuthRouteConfig;
@@ -104,6 +108,7 @@ export function installAuth(app: FastifyInstance, tokens: readonly ApiToken[]): 
     const match = known.find((t) => timingSafeEqual(t.digest, d));
     if (!match) throw new WeftError('unauthorized', 'invalid API token');
     request.actor = match.name;
+    request.role = match.role;
     const needed: Role = config.role ?? (request.method === 'GET' || request.method === 'HEAD' ? 'viewer' : 'operator');
     if (RANK[match.role] < RANK[needed]) {
       throw new WeftError('forbidden', `token ${match.name} has role ${match.role}; this call needs ${needed}`, { role: match.role, needed });

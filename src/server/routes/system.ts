@@ -6,7 +6,7 @@ import { computeStats } from '../../engine/run-report.js';
 import type { TaskRecord } from '../../store/records.js';
 import { DOCS_HTML, DOCS_SCRIPT } from '../docs-page.js';
 import { errors } from '../schemas/common.js';
-import { auditList, auditQuery, health, stats, statsQuery } from '../schemas/misc.js';
+import { auditList, auditQuery, health, stats, statsQuery, whoami } from '../schemas/misc.js';
 import type { ServerDeps, ZodApp } from '../zod-app.js';
 
 const PAGE_CSP = "default-src 'self'; style-src 'self' 'unsafe-inline'; img-src 'self' data:; frame-ancestors 'none'";
@@ -28,6 +28,18 @@ export function registerSystemRoutes(app: ZodApp, deps: ServerDeps): void {
       uptimeSeconds: Math.round((Date.now() - deps.startedAt) / 1000),
       auth: deps.authEnabled,
     }),
+  );
+
+  app.get(
+    '/api/v1/whoami',
+    {
+      schema: {
+        tags: ['system'],
+        summary: 'The caller: token name and role (the dashboard hides operator buttons from viewers)',
+        response: { 200: whoami },
+      },
+    },
+    async (request) => ({ auth: deps.authEnabled, actor: request.actor, role: request.role ?? 'viewer' }),
   );
 
   app.get(

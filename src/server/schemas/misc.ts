@@ -68,3 +68,9 @@ export const stats = z.object({
   tasksByStatus: z.record(z.string(), z.number()).describe('Every stored task, by status'),
   throughputPerHour: z.number().nullable().describe('Tasks finished per hour over the included runs'),
 });
+
+export const whoami = z.object({
+  auth: z.boolean().describe('Whether API tokens are required'),
+  actor: z.string().describe('The token\'s name, or anonymous when auth is off'),
+  role: z.enum(['viewer', 'operator', 'admin']),
+});
