@@ -11,6 +11,11 @@ import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import type { FastifyInstance } from 'fastify';
 import type { Browser, Page } from 'playwright-core';
+
+/** The slice of the browser's `location` the test reads. */
+interface Location {
+  hash: string;
+}
 import { AgentError } from '../src/agents/agent-backend.js';
 import { defaultConfig } from '../src/config/config-schema.js';
 import { createSimulateAgent } from '../src/engine/simulate-agent.js';
@@ -150,7 +155,7 @@ describe('dashboard in chromium', { skip }, () => {
 
     // Operators get the retry button; it starts a new run of what did not succeed.
     await page.click('button:has-text("Retry failed")');
-    await page.waitForFunction((old) => !location.hash.includes(old), runId);
+    await page.waitForFunction((old) => !(globalThis as unknown as { location: Location }).location.hash.includes(old), runId);
     await page.waitForSelector('[data-testid="run-graph"] [data-task-id="A"][data-status="done"]', { state: 'attached' });
   });
 
