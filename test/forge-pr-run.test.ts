@@ -87,7 +87,7 @@ describe('weft run --pr', () => {
     for (const r of roots) rmSync(r, { recursive: true, force: true });
   });
 
-  async function fixture(pr: Record<string, unknown> = {}): Promise<Fixture> {
+  async function fixture(pr: Record<string, unknown> = {}, opts: { githubUrl?: boolean } = {}): Promise<Fixture> {
     const root = mkdtempSync(join(tmpdir(), 'weft-pr-run-'));
     roots.push(root);
     const repo = join(root, 'repo');
@@ -100,6 +100,11 @@ describe('weft run --pr', () => {
     git(root, 'init', '-q', '--bare', '-b', 'main', bare);
     git(repo, 'remote', 'add', 'origin', bare);
     git(repo, 'push', '-q', 'origin', 'main');
+    if (opts.githubUrl) {
+      // The usual shape: a GitHub URL (the repository is read from it); pushes go to the bare repository.
+      git(repo, 'remote', 'set-url', 'origin', 'https://github.com/acme/shop.git');
+      git(repo, 'remote', 'set-url', '--push', 'origin', bare);
+    }
     writeFileSync(join(root, 'agent.mjs'), AGENT);
     standIn = await startGithubStandIn({ token: TOKEN, bareRepo: bare });
     process.env.GITHUB_API_URL = standIn.url;
@@ -113,9 +118,9 @@ describe('weft run --pr', () => {
     return { root, repo, bare, store, weft: new Weft(config, store, root) };
   }
 
-  async function startRun(f: Fixture) {
+  async function startRun(f: Fixture, githubRepo: string | null = `${standIn.owner}/${standIn.repo}`) {
     const plan = buildPlan({ requirements: { text: DOC, file: 'REQUIREMENTS.md' } });
-    return f.weft.createRun(plan, { agent: 'fake', concurrency: 2, repo: f.repo, pr: { enabled: true, githubRepo: `${standIn.owner}/${standIn.repo}` } });
+    return f.weft.createRun(plan, { agent: 'fake', concurrency: 2, repo: f.repo, pr: { enabled: true, githubRepo } });
   }
 
   it('opens one PR per task into the integration branch, with labels and body; re-runs open no duplicates', { timeout: 120_000 }, async () => {
@@ -271,9 +276,9 @@ describe('weft run --pr', () => {
   });
 
   it('waitForMerge: dependents start only after the PR merged (seen by the in-run poller)', { timeout: 120_000 }, async () => {
-    const f = await fixture({ waitForMerge: true, pollSeconds: 1 });
+    const f = await fixture({ waitForMerge: true, pollSeconds: 1 }, { githubUrl: true });
     try {
-      const run = await startRun(f);
+      const run = await startRun(f, null);
       const execution = f.weft.executeRun(run.id);
       let prA: number | undefined;
       for (let i = 0; i < 400 && prA === undefined; i++) {

@@ -3,8 +3,13 @@ import { AgentError } from '../agents/agent-backend.js';
 import { InputError } from '../core/errors.js';
 import { git, gitText } from '../vcs/git.js';
 
-/** The URL of `remote` in `repo`; InputError naming the remote when it does not exist. */
+/**
+ * The URL of `remote` as configured (before `insteadOf` rewriting, so a GitHub URL stays one even when
+ * git is told to use a mirror); InputError naming the remote when it does not exist.
+ */
 export async function remoteUrl(repo: string, remote: string): Promise<string> {
+  const configured = await git(repo, ['config', '--get', `remote.${remote}.url`], { allowFail: true });
+  if (configured.code === 0 && configured.stdout.trim()) return configured.stdout.trim();
   const out = await git(repo, ['remote', 'get-url', remote], { allowFail: true });
   if (out.code !== 0 || !out.stdout.trim()) {
     throw new InputError(`git remote "${remote}" does not exist in ${repo} (add it with \`git remote add ${remote} URL\` or pass --remote)`, { remote });
@@ -12,9 +17,15 @@ export async function remoteUrl(repo: string, remote: string): Promise<string> {
   return out.stdout.trim();
 }
 
+/** Where pushes to `remote` go (its push URL when it has one): branch lookups and fetches go there too. */
+async function pushTarget(repo: string, remote: string): Promise<string> {
+  const out = await git(repo, ['remote', 'get-url', '--push', remote], { allowFail: true });
+  return out.code === 0 && out.stdout.trim() ? out.stdout.trim() : remote;
+}
+
 /** The commit `refs/heads/<branch>` points to on the remote, or null when the branch is not there. */
 export async function remoteBranchSha(repo: string, remote: string, branch: string): Promise<string | null> {
-  const out = await git(repo, ['ls-remote', '--heads', remote, `refs/heads/${branch}`], { allowFail: true });
+  const out = await git(repo, ['ls-remote', '--heads', await pushTarget(repo, remote), `refs/heads/${branch}`], { allowFail: true });
   if (out.code !== 0) throw pushError(`read branches of ${remote}`, out.stderr);
   const line = out.stdout.split('\n').find((l) => l.endsWith(`\trefs/heads/${branch}`));
   return line ? line.split('\t')[0]! : null;
@@ -28,16 +39,22 @@ export async function pushBranch(repo: string, remote: string, ref: string, bran
   return sha;
 }
 
-/** Makes sure the remote has `branch`, creating it at `ref` when missing; returns whether it was created. */
+/**
+ * Makes sure the remote has `branch`, creating it at `ref` when missing; returns whether it was created.
+ * A plain (non-force) push: when the branch exists and has moved on, the rejection means "already there".
+ */
 export async function ensureRemoteBranch(repo: string, remote: string, ref: string, branch: string): Promise<boolean> {
-  if (await remoteBranchSha(repo, remote, branch)) return false;
-  await pushBranch(repo, remote, ref, branch);
-  return true;
+  const sha = await gitText(repo, ['rev-parse', '--verify', `${ref}^{commit}`]);
+  const out = await git(repo, ['push', '--porcelain', remote, `${sha}:refs/heads/${branch}`], { allowFail: true });
+  const line = out.stdout.split('\n').find((l) => l.includes(`:refs/heads/${branch}`)) ?? '';
+  if (out.code === 0) return line.startsWith('*');
+  if (line.startsWith('!') && /\[rejected\]/.test(line)) return false;
+  throw pushError(`create ${branch} on ${remote}`, out.stderr || out.stdout);
 }
 
 /** Fetches a remote branch into the repository `cwd` belongs to; returns its commit. */
 export async function fetchBranch(cwd: string, remote: string, branch: string): Promise<string> {
-  const out = await git(cwd, ['fetch', '--quiet', '--no-tags', remote, `refs/heads/${branch}`], { allowFail: true });
+  const out = await git(cwd, ['fetch', '--quiet', '--no-tags', await pushTarget(cwd, remote), `refs/heads/${branch}`], { allowFail: true });
   if (out.code !== 0) throw pushError(`fetch ${branch} from ${remote}`, out.stderr);
   return gitText(cwd, ['rev-parse', 'FETCH_HEAD']);
 }
