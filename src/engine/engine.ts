@@ -30,8 +30,9 @@ export interface EngineDeps {
   /** Receives agent output for the task's log. */
   onOutput?: (taskId: string, attempt: number, chunk: string) => void;
   /**
-   * Pull requests (src/forge): runs after a successful attempt is integrated, before it completes, so a
-   * merge wait is in place before dependents could start. A throw fails the attempt like any error.
+   * Pull requests (src/forge): runs after a successful, verified attempt and before it is integrated and
+   * completed, so a failure (a push, the forge) fails the attempt with nothing integrated, and a merge
+   * wait is in place before dependents could start. A throw fails the attempt like any error.
    */
   afterSuccess?: (ctx: {
     runId: string;
@@ -216,12 +217,12 @@ export class Engine {
       if (ws && workspace) {
         changes = await workspace.collectChanges(runId, spec, ws);
         if (this.settings.verify) await workspace.verify(ws, this.settings.verify, controller.signal);
-        await workspace.integrate(runId, spec, ws);
       }
       if (this.deps.afterSuccess) {
         const extra = await this.deps.afterSuccess({ runId, task, attempt: attempt.number, workspace: ws, result, changes });
         if (extra.prUrl) result = { ...result, prUrl: extra.prUrl };
       }
+      if (ws && workspace) await workspace.integrate(runId, spec, ws);
       const memory: { [key: string]: Json } = {
         summary: result.summary ?? null,
         filesChanged: changes?.filesChanged ?? [],

@@ -1,7 +1,8 @@
 /**
  * The run's workspace in pull request mode. Two differences from the plain git workspace: an attempt of
  * a task that already has an open PR continues on that PR's branch (so the fix lands in the same PR), with
- * the PR's base merged in when the PR conflicts; and uncommitted agent changes are committed with the
+ * the PR's base merged in when the forge reports a conflict (a conflict with weft's own integration branch
+ * is rebuilt on its tip instead, as without PRs); and uncommitted agent changes are committed with the
  * commit message template, signed off when `pr.signOff` is set.
  */
 import type { TaskSpec } from '../core/task.js';
@@ -40,6 +41,9 @@ export class PrWorkspace implements Workspace {
     const ws = await this.#inner.prepareAttempt(runId, task, attempt);
     const pr = await this.#deps.store.getPullRequest(runId, task.id);
     if (!pr || FINAL_PR_STATES.includes(pr.state)) return ws;
+    // The last attempt conflicted with weft's own integration branch: rebuild on its tip, like any
+    // conflict retry (the push then replaces the PR's branch), instead of repeating the conflict.
+    if (await this.#conflictedLocally(runId, task.id)) return ws;
     const { remote } = this.#deps.settings;
     // Continue where the PR is (including commits pushed to it on the forge), not from the integration tip.
     const head = await fetchBranch(ws.worktree, remote, pr.head).catch(() => pr.headSha);
@@ -53,6 +57,12 @@ export class PrWorkspace implements Workspace {
       }
     }
     return ws;
+  }
+
+  async #conflictedLocally(runId: string, taskId: string): Promise<boolean> {
+    const last = (await this.#deps.store.listAttempts(runId, taskId)).filter((a) => a.status === 'failed' || a.status === 'interrupted').at(-1);
+    const result = last?.result as { conflictFiles?: unknown } | null | undefined;
+    return last?.errorCategory === 'conflict' && Array.isArray(result?.conflictFiles);
   }
 
   async collectChanges(runId: string, task: TaskSpec, ws: AttemptWorkspace): Promise<AttemptChanges> {
