@@ -306,6 +306,48 @@ describe('weft run --pr', () => {
     }
   });
 
+  it('merge conflict: a rebase attempt merges the PR base into its branch and the agent resolves it', { timeout: 120_000 }, async () => {
+    const f = await fixture();
+    try {
+      const run = await startRun(f);
+      assert.equal((await f.weft.executeRun(run.id)).run.status, 'succeeded');
+      const prA = (await f.store.getPullRequest(run.id, 'A'))!;
+      // Someone else's change to the same file lands in the integration branch on GitHub.
+      const other = join(f.root, 'other');
+      git(f.root, 'clone', '-q', '-b', `weft/run-${run.id}`, f.bare, other);
+      mkdirSync(join(other, 'out'), { recursive: true });
+      writeFileSync(join(other, 'out', 'A.txt'), 'a different A\n');
+      git(other, 'add', '-A');
+      git(other, 'commit', '-q', '-m', 'conflicting change');
+      git(other, 'push', '-q', 'origin', `weft/run-${run.id}`);
+      const conflicting = git(other, 'rev-parse', 'HEAD');
+
+      const event = example('pull_request', (p) => p.action === 'synchronize');
+      event.number = event.pull_request.number = prA.number;
+      event.pull_request.head.ref = prA.head;
+      event.pull_request.head.sha = prA.headSha;
+      event.pull_request.mergeable = false;
+      event.pull_request.mergeable_state = 'dirty';
+      const tracker = new PrTracker({ store: f.store, config: f.weft.config });
+      const [outcome] = await tracker.handleWebhook('pull_request', event);
+      assert.equal(outcome?.reaction, 'retry');
+      assert.match(outcome?.detail ?? '', /^conflict: new attempt 1 of 2/);
+      assert.equal((await f.store.listAttempts(run.id, 'A')).at(-1)?.errorCategory, 'conflict');
+
+      assert.equal((await f.weft.executeRun(run.id, { resumed: true })).run.status, 'succeeded');
+      const head = git(f.bare, 'rev-parse', `refs/heads/${prA.head}`);
+      assert.equal(git(f.bare, 'merge-base', '--is-ancestor', conflicting, head), '', 'the base was merged into the PR branch');
+      assert.equal(git(f.bare, 'merge-base', '--is-ancestor', prA.headSha!, head), '', 'on top of the PR branch');
+      assert.match(git(f.bare, 'show', `${head}:out/A.txt`), /"attempt":3/, "the agent's resolution");
+      assert.equal([...standIn.pulls.values()].filter((p) => p.head !== `weft/run-${run.id}`).length, 3, 'still one PR per task');
+      // The integration branch on GitHub has a commit now, so the run's final PR exists.
+      assert.equal([...standIn.pulls.values()].find((p) => p.head === `weft/run-${run.id}`)?.base, 'main');
+    } finally {
+      await f.weft.close();
+      await standIn.close();
+    }
+  });
+
   it('refuses --pr without a token or a GitHub repository, storing nothing', async () => {
     const f = await fixture();
     try {

@@ -194,7 +194,7 @@ export function applyUpdate(pr: PullRequestRecord, update: PrUpdate, now: number
     case 'pull_request': {
       if (update.headSha && update.headSha !== pr.headSha && pr.headSha !== null) next.checks = {}; // a new commit: old checks are void
       if (update.headSha) next.headSha = update.headSha;
-      if (update.base) next.base = update.base;
+      // The base stays the one weft opened the PR against; polling (the API) reports a retarget.
       next.draft = update.draft;
       if (update.mergeable !== null || update.action === 'synchronize') next.mergeable = update.mergeable;
       merged = update.merged;
