@@ -69,7 +69,8 @@ export async function deleteRemoteBranch(repo: string, remote: string, branch: s
 
 /** A git transport failure as an attempt error: rejected credentials fail fast, anything else is retried. */
 function pushError(what: string, stderr: string): AgentError {
-  const text = stderr.trim() || 'no output';
+  // Credentials in a remote URL never reach a message.
+  const text = (stderr.trim() || 'no output').replace(/(\w[\w+.-]*:\/\/)[^@/\s]+@/g, '$1***@');
   const auth = /authentication failed|permission denied|could not read username|403|401/i.test(text);
   return new AgentError(auth ? 'auth' : 'network', `git could not ${what}: ${text.split('\n').slice(-3).join(' ')}`);
 }
