@@ -87,7 +87,7 @@ describe('dashboard in chromium', { skip }, () => {
       if (spec === 'broken') return { name: 'broken', needsWorktree: false, run: () => Promise.reject(new AgentError('validation', 'the payment provider rejected the key')) };
       return defaultAgentFactory(spec, cfg);
     });
-    app = await buildServer({ weft, tokens: [], heartbeatMs: 50, eventPollMs: 100 });
+    app = await buildServer({ weft, validateResponses: true, tokens: [], heartbeatMs: 50, eventPollMs: 100 });
     await app.listen({ host: '127.0.0.1', port: 0 });
     base = `http://127.0.0.1:${(app.server.address() as { port: number }).port}`;
     const { chromium } = await import('playwright-core');

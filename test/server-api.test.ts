@@ -40,7 +40,7 @@ Estimate: 20m
 `;
 
 /** A server over a fresh SQLite store; `broken` is an agent (configured, so the API accepts it) that always fails. */
-async function setup(opts: { bodyLimit?: number; rateLimitPerMinute?: number } = {}) {
+async function setup(opts: { bodyLimit?: number; rateLimitPerMinute?: number; listCacheMs?: number } = {}) {
   const dir = mkdtempSync(join(tmpdir(), 'weft-server-'));
   dirs.push(dir);
   const store = openSqliteStore(join(dir, 'weft.db'));
@@ -55,7 +55,7 @@ async function setup(opts: { bodyLimit?: number; rateLimitPerMinute?: number } =
     }
     return defaultAgentFactory(spec, cfg);
   });
-  const app = await buildServer({ weft, tokens: [], heartbeatMs: 50, ...opts });
+  const app = await buildServer({ weft, validateResponses: true, tokens: [], heartbeatMs: 50, ...opts });
   apps.push(app);
   return { app, weft, dir };
 }
@@ -318,6 +318,28 @@ describe('server API', () => {
     // The CLI's RUN_ID/TASK_ID form names the same task.
     const slash = await json<{ task: ApiTask }>(app, 'GET', `/api/v1/tasks/${encodeURIComponent(`${created.runId}/${created.taskId}`)}`);
     assert.equal(slash.task.id, created.id);
+  });
+
+  test('task pages are cached only until something changes', async () => {
+    const { app, weft } = await setup({ listCacheMs: 400 });
+    const count = async () => (await json<{ tasks: ApiTask[] }>(app, 'GET', '/api/v1/tasks?limit=500')).tasks.length;
+    assert.equal(await count(), 0);
+    // A call through this server shows at once.
+    await json(app, 'POST', '/api/v1/tasks', { title: 'One' }, 201);
+    assert.equal(await count(), 1);
+    // Another process's engine records an event with every change: that shows at once too.
+    const other = await weft.store.createRun({ id: 'other1', title: 'Other', agent: 'simulate', concurrency: 1, maxAttempts: 1, createdAt: Date.now() }, [
+      { spec: { ...(await weft.store.findTasks({ limit: 1 })).tasks[0]!.spec, id: 'x' }, tailMinutes: 1, phase: 1 },
+    ]);
+    await weft.store.appendEvents([{ runId: other.id, taskId: null, type: 'run.started', at: Date.now(), data: null }]);
+    assert.equal(await count(), 2);
+    // A change that records no event (another process's `weft cancel` of an idle run) shows within the cache's lifetime.
+    const cancelled = async () => (await json<{ tasks: ApiTask[] }>(app, 'GET', '/api/v1/tasks?status=cancelled')).tasks.length;
+    assert.equal(await cancelled(), 0);
+    await weft.store.requestCancel(other.id, undefined, Date.now());
+    assert.equal(await cancelled(), 0, 'served from the cache');
+    await new Promise((r) => setTimeout(r, 450));
+    assert.equal(await cancelled(), 1);
   });
 
   test('an ad-hoc task can be started at once and its log read back', async () => {

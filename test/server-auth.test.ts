@@ -36,7 +36,7 @@ async function setup(opts: { tokens?: ApiToken[]; rateLimitPerMinute?: number } 
   const weft = new Weft(defaultConfig(), store, dir, (spec, cfg) =>
     spec === 'simulate' ? createSimulateAgent({ scale: 0, failRate: 0, seed: 1 }) : defaultAgentFactory(spec, cfg),
   );
-  const app = await buildServer({ weft, tokens: opts.tokens ?? TOKENS, ...(opts.rateLimitPerMinute !== undefined ? { rateLimitPerMinute: opts.rateLimitPerMinute } : {}) });
+  const app = await buildServer({ weft, validateResponses: true, tokens: opts.tokens ?? TOKENS, ...(opts.rateLimitPerMinute !== undefined ? { rateLimitPerMinute: opts.rateLimitPerMinute } : {}) });
   apps.push(app);
   return { app, weft };
 }

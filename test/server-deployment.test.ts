@@ -29,7 +29,7 @@ async function setup() {
         { ...createSimulateAgent({ scale: 1, failRate: 0, seed: 1 }), name: spec }
       : defaultAgentFactory(spec, cfg),
   );
-  const app = await buildServer({ weft, tokens: [], heartbeatMs: 50 });
+  const app = await buildServer({ weft, validateResponses: true, tokens: [], heartbeatMs: 50 });
   apps.push(app);
   return { app, weft };
 }

@@ -75,7 +75,7 @@ describe('server events (SSE)', () => {
     const weft = new Weft(defaultConfig(), store, dir, (spec, cfg) =>
       spec === 'simulate' ? createSimulateAgent({ scale: 2, failRate: 0, seed: 1 }) : defaultAgentFactory(spec, cfg),
     );
-    app = await buildServer({ weft, tokens: [], keepAliveMs: 150, eventPollMs: 50 });
+    app = await buildServer({ weft, validateResponses: true, tokens: [], keepAliveMs: 150, eventPollMs: 50 });
     await app.listen({ host: '127.0.0.1', port: 0 });
     const address = app.server.address();
     assert.ok(address && typeof address === 'object');

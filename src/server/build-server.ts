@@ -14,7 +14,8 @@ import { memoryText } from './api-json.js';
 import { installAudit } from './audit.js';
 import { installAuth, resolveTokens, type ApiToken } from './auth.js';
 import { installErrorHandler } from './error-handler.js';
-import { EventHub } from './event-hub.js';
+import { EventHub, LIVE_EVENTS } from './event-hub.js';
+import { ListCache } from './list-cache.js';
 import { createMetrics } from './metrics.js';
 import { registerDashboardRoutes } from './routes/dashboard.js';
 import { registerDeploymentRoutes } from './routes/deployment.js';
@@ -42,6 +43,10 @@ export interface BuildServerOptions {
   eventPollMs?: number;
   /** Engine heartbeat for runs executed here. */
   heartbeatMs?: number;
+  /** Check every response against its zod schema (tests do; a mismatch answers 500). Default false. */
+  validateResponses?: boolean;
+  /** Longest time a task list page is served from the cache; 0 turns the cache off. Default 1000 ms. */
+  listCacheMs?: number;
 }
 
 const pkg = JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { version: string };
@@ -62,12 +67,18 @@ export async function buildServer(opts: BuildServerOptions): Promise<FastifyInst
     trustProxy: false,
   }).withTypeProvider<ZodTypeProvider>();
   app.setValidatorCompiler(validatorCompiler);
-  app.setSerializerCompiler(serializerCompiler);
+  // Response schemas document the API; checking every response against them costs about as much as
+  // the database read of a 50-task page, so only tests (and the curious) turn the check on.
+  app.setSerializerCompiler(opts.validateResponses ? serializerCompiler : () => (data: unknown) => JSON.stringify(data));
   installErrorHandler(app);
 
   const executor = new RunExecutor(weft, bus, app.log, opts.heartbeatMs ? { heartbeatMs: opts.heartbeatMs } : {});
   const hub = new EventHub(weft.store, bus, opts.eventPollMs ? { pollMs: opts.eventPollMs } : {});
   const metrics = createMetrics(weft.store, bus, () => executor.activeIds().length);
+  const listCache = new ListCache(weft.store, opts.listCacheMs ?? 1000);
+  // An engine event of a run executed here means some task changed.
+  const forget = () => listCache.invalidate();
+  for (const name of LIVE_EVENTS) bus.on(name, forget);
 
   // What a task of a run executed here produced goes into memory, for searches and later prompts.
   const remember = (e: { runId: string; taskId: string }) => {
@@ -83,6 +94,12 @@ export async function buildServer(opts: BuildServerOptions): Promise<FastifyInst
     reply.header('referrer-policy', 'no-referrer');
   });
   installAudit(app, weft.store);
+  // After the handler changed the store and before the caller hears of it: no page read before the
+  // change survives (a read still under way when this runs is not cached either).
+  app.addHook('onSend', async (request, _reply, payload) => {
+    if (request.method !== 'GET' && request.method !== 'HEAD') listCache.invalidate();
+    return payload;
+  });
 
   const perMinute = opts.rateLimitPerMinute ?? 1200;
   if (perMinute > 0) {
@@ -131,6 +148,8 @@ export async function buildServer(opts: BuildServerOptions): Promise<FastifyInst
     startedAt: Date.now(),
     authEnabled: tokens.length > 0,
     keepAliveMs: opts.keepAliveMs ?? 15_000,
+    listCache,
+    validateResponses: opts.validateResponses ?? false,
   };
   registerSystemRoutes(app, deps);
   registerRunRoutes(app, deps);
@@ -145,6 +164,7 @@ export async function buildServer(opts: BuildServerOptions): Promise<FastifyInst
   });
   app.addHook('onClose', async () => {
     bus.off('task.succeeded', remember);
+    for (const name of LIVE_EVENTS) bus.off(name, forget);
     hub.close();
     metrics.close();
     await executor.stopAll();

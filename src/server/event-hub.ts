@@ -22,7 +22,7 @@ export interface HubMessage {
 }
 
 /** Bus events relayed live (task.output is too chatty for the stream). */
-const LIVE_EVENTS = [
+export const LIVE_EVENTS = [
   'run.started',
   'task.started',
   'attempt.failed',

@@ -4,6 +4,7 @@ import type { ZodTypeProvider } from 'fastify-type-provider-zod';
 import type { EngineEvents } from '../engine/events.js';
 import type { Weft } from '../weft.js';
 import type { EventHub } from './event-hub.js';
+import type { ListCache } from './list-cache.js';
 import type { ServerMetrics } from './metrics.js';
 import type { RunExecutor } from './run-executor.js';
 
@@ -22,4 +23,8 @@ export interface ServerDeps {
   authEnabled: boolean;
   /** Interval of SSE keep-alive comments. */
   keepAliveMs: number;
+  /** Task list pages, until something changes. */
+  listCache: ListCache;
+  /** Whether responses are checked against their schemas. */
+  validateResponses: boolean;
 }
