@@ -69,8 +69,9 @@ describe('server auth', () => {
     assert.deepEqual(await weft.store.listRuns(), [], 'a refused call stores nothing');
     // Another engineer's webhook route is reachable without a token (GitHub signs its deliveries).
     app.log.level = 'silent';
-    const hook = await app.inject({ method: 'POST', url: '/api/v1/webhooks/github', payload: {} });
+    const hook = await app.inject({ method: 'POST', url: '/api/v1/webhooks/github', payload: { zen: 'hi' }, headers: { 'x-github-event': 'ping' } });
     assert.doesNotMatch(hook.body, /API token/);
+    assert.match(hook.body, /WEFT_WEBHOOK_SECRET|X-Hub-Signature-256/, 'the webhook route itself answered');
   });
 
   test('viewers read, operators act, admins read the audit log', async () => {
@@ -110,6 +111,7 @@ describe('server auth', () => {
     assert.equal(entries[1]?.body, '{"requirements":"<612 chars>"}');
     assert.equal(summarizeBody({ apiKey: 'sk-123', nested: { password: 'p', ok: 1 } }), '{"apiKey":"<redacted>","nested":{"password":"<redacted>","ok":1}}');
     assert.equal(summarizeBody(undefined), null);
+    assert.equal(summarizeBody(Buffer.from('{"raw":true}')), '<12 bytes>');
   });
 
   test('rate limiting answers 429 in the JSON error shape', async () => {

@@ -13,6 +13,8 @@ const MAX_SUMMARY = 1000;
  */
 export function summarizeBody(body: unknown): string | null {
   if (body === undefined || body === null || body === '') return null;
+  // A raw body (the GitHub webhook keeps its bytes for the signature) is only measured.
+  if (Buffer.isBuffer(body)) return `<${body.length} bytes>`;
   const shrink = (value: unknown, depth: number): unknown => {
     if (typeof value === 'string') return value.length > MAX_STRING ? `<${value.length} chars>` : value;
     if (Array.isArray(value)) return depth > 3 ? `<${value.length} items>` : value.slice(0, 20).map((v) => shrink(v, depth + 1));

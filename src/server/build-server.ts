@@ -20,6 +20,7 @@ import { createMetrics } from './metrics.js';
 import { registerDashboardRoutes } from './routes/dashboard.js';
 import { registerDeploymentRoutes } from './routes/deployment.js';
 import { registerEventRoutes } from './routes/events.js';
+import { registerGithubWebhook } from './routes/github-webhook.js';
 import { registerRunRoutes } from './routes/runs.js';
 import { registerSystemRoutes } from './routes/system.js';
 import { registerTaskRoutes } from './routes/tasks.js';
@@ -157,6 +158,19 @@ export async function buildServer(opts: BuildServerOptions): Promise<FastifyInst
   registerEventRoutes(app, deps);
   registerDeploymentRoutes(app, deps);
   registerDashboardRoutes(app);
+  // GitHub's pull request events (no token: GitHub signs each delivery). A run with work again after
+  // an event executes here, so it shows in the event stream like any other.
+  await registerGithubWebhook(app as unknown as FastifyInstance, {
+    weft,
+    resume: (runId) => {
+      if (executor.isActive(runId)) return;
+      void (async () => {
+        const run = await weft.store.getRun(runId);
+        // Running elsewhere: that engine claims the ready tasks itself.
+        if (run && run.status !== 'running' && !executor.isActive(runId)) executor.start(runId, { resumed: true });
+      })().catch((err: unknown) => app.log.error({ err, runId }, 'could not resume the run after a pull request event'));
+    },
+  });
 
   app.addHook('preClose', async () => {
     // Requests in flight get a moment to finish; a connection that never sends one is not kept waiting for.
