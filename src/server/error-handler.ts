@@ -20,12 +20,24 @@ interface Issue {
   message: string;
 }
 
+interface ValidationIssue {
+  keyword: string;
+  instancePath: string;
+  message?: string | undefined;
+  params?: { keys?: unknown } | undefined;
+}
+
 /** Names the offending field in each validation issue: `body.requirements: expected ...`. */
-function validationIssues(err: { validation: { instancePath: string; message?: string | undefined }[]; validationContext?: string | undefined }): Issue[] {
+function validationIssues(err: { validation: ValidationIssue[]; validationContext?: string | undefined }): Issue[] {
   const where = err.validationContext ?? 'body';
-  return err.validation.map((v) => {
+  return err.validation.flatMap((v) => {
     const field = v.instancePath.replace(/^\//, '').replace(/\//g, '.');
-    return { in: where, field, message: v.message ?? 'invalid' };
+    const keys = v.params?.keys;
+    // An unknown key (a typo) is named as the field itself.
+    if (v.keyword === 'unrecognized_keys' && Array.isArray(keys)) {
+      return keys.map((k) => ({ in: where, field: field ? `${field}.${String(k)}` : String(k), message: 'unknown field' }));
+    }
+    return [{ in: where, field, message: v.message ?? 'invalid' }];
   });
 }
 

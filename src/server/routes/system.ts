@@ -60,10 +60,10 @@ export function registerSystemRoutes(app: ZodApp, deps: ServerDeps): void {
 
   app.get('/api/v1/openapi.json', { schema: { hide: true } }, async () => app.swagger());
 
-  app.get('/api/docs', { config: { public: true }, schema: { hide: true } }, async (_request, reply) =>
+  app.get('/api/docs', { config: { public: true, rateLimit: false }, schema: { hide: true } }, async (_request, reply) =>
     reply.type('text/html; charset=utf-8').header('content-security-policy', PAGE_CSP).send(DOCS_HTML),
   );
-  app.get('/api/docs/docs.js', { config: { public: true }, schema: { hide: true } }, async (_request, reply) =>
+  app.get('/api/docs/docs.js', { config: { public: true, rateLimit: false }, schema: { hide: true } }, async (_request, reply) =>
     reply.type('text/javascript; charset=utf-8').send(DOCS_SCRIPT),
   );
 
