@@ -55,7 +55,15 @@ export function registerServeCommand(program: Command): void {
         const done = new Promise<void>((resolve) => app.server.once('close', () => resolve()));
         process.once('SIGINT', () => void close());
         process.once('SIGTERM', () => void close());
-        await app.listen({ host, port: port ?? weft.config.server.port });
+        const listenPort = port ?? weft.config.server.port;
+        try {
+          await app.listen({ host, port: listenPort });
+        } catch (err) {
+          const code = (err as NodeJS.ErrnoException).code;
+          if (code === 'EADDRINUSE') throw new InputError(`port ${listenPort} on ${host} is in use: pick another with --port (0 picks a free one)`, { host, port: listenPort });
+          if (code === 'EADDRNOTAVAIL' || code === 'ENOTFOUND') throw new InputError(`cannot listen on ${host}: no such address on this machine`, { host });
+          throw err;
+        }
         const address = app.server.address();
         const bound = typeof address === 'object' && address ? address.port : port;
         const shown = host.includes(':') ? `[${host}]` : host;
