@@ -1,10 +1,8 @@
 import assert from 'node:assert/strict';
-import { randomBytes } from 'node:crypto';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, test } from 'node:test';
-import pg from 'pg';
 import { defaultConfig } from '../src/config/config-schema.js';
 import { EngineEvents } from '../src/engine/events.js';
 import { loadRunStatus } from '../src/engine/run-status.js';
@@ -13,30 +11,23 @@ import { buildPlan } from '../src/plan/build-plan.js';
 import { openStore } from '../src/store/open-store.js';
 import { Weft } from '../src/weft.js';
 import { generateRequirements } from '../bench/lib/generate-requirements.js';
+import { createTestDatabase } from './helpers/postgres.js';
 
-const ADMIN_URL = process.env.WEFT_TEST_PG ?? 'postgres://postgres@127.0.0.1:5432/test';
 const cleanups: (() => Promise<void>)[] = [];
 after(async () => {
   for (const c of cleanups.reverse()) await c();
 });
 
 test('two engines on two Postgres connections share one run: every task runs exactly once', { timeout: 60_000 }, async () => {
-  const admin = new pg.Client({ connectionString: ADMIN_URL });
-  await admin.connect();
-  const name = `weft_test_${randomBytes(6).toString('hex')}`;
-  await admin.query(`CREATE DATABASE ${name}`);
-  cleanups.push(async () => {
-    await admin.query(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`);
-    await admin.end();
-  });
-  const url = new URL(ADMIN_URL);
-  url.pathname = `/${name}`;
+  const db = await createTestDatabase();
+  cleanups.push(db.drop);
+  const url = db.url;
   const dir = mkdtempSync(join(tmpdir(), 'weft-pg-engine-'));
   cleanups.push(async () => rmSync(dir, { recursive: true, force: true }));
 
   const agent = () => createSimulateAgent({ scale: 0.2, failRate: 0, seed: 1 });
-  const machineA = new Weft(defaultConfig(), await openStore(url.toString()), dir, agent);
-  const machineB = new Weft(defaultConfig(), await openStore(url.toString()), dir, agent);
+  const machineA = new Weft(defaultConfig(), await openStore(url), dir, agent);
+  const machineB = new Weft(defaultConfig(), await openStore(url), dir, agent);
   const plan = buildPlan({ requirements: { text: generateRequirements({ tasks: 150, itemsPerRequirement: 3, seed: 9 }), file: 'gen.md' } });
   const run = await machineA.createRun(plan, { agent: 'simulate', concurrency: 4 });
 

@@ -7,7 +7,6 @@ import { dirname, join } from 'node:path';
 import { after, test } from 'node:test';
 import { fileURLToPath } from 'node:url';
 import { Redis } from 'ioredis';
-import pg from 'pg';
 import { generateRequirements } from '../bench/lib/generate-requirements.js';
 import { runJobHandler } from '../src/cli/commands/worker.js';
 import { defaultConfig } from '../src/config/config-schema.js';
@@ -18,9 +17,9 @@ import { createBullmqQueue, startBullmqWorker } from '../src/queue/bullmq-queue.
 import type { RunWorkerEvent } from '../src/queue/run-queue.js';
 import { openStore } from '../src/store/open-store.js';
 import { Weft } from '../src/weft.js';
+import { createTestDatabase } from './helpers/postgres.js';
 
 const ROOT = join(dirname(fileURLToPath(import.meta.url)), '..');
-const ADMIN_URL = process.env.WEFT_TEST_PG ?? 'postgres://postgres@127.0.0.1:5432/test';
 const REDIS_URL = process.env.WEFT_TEST_REDIS ?? 'redis://127.0.0.1:6379';
 const cleanups: (() => Promise<void>)[] = [];
 after(async () => {
@@ -29,17 +28,9 @@ after(async () => {
 
 /** A fresh Postgres database, dropped when the tests end. */
 async function freshDatabase(): Promise<string> {
-  const admin = new pg.Client({ connectionString: ADMIN_URL });
-  await admin.connect();
-  const name = `weft_test_${randomBytes(6).toString('hex')}`;
-  await admin.query(`CREATE DATABASE ${name}`);
-  cleanups.push(async () => {
-    await admin.query(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`);
-    await admin.end();
-  });
-  const url = new URL(ADMIN_URL);
-  url.pathname = `/${name}`;
-  return url.toString();
+  const db = await createTestDatabase();
+  cleanups.push(db.drop);
+  return db.url;
 }
 
 /** A unique Redis key prefix whose keys are deleted when the tests end. */
