@@ -8,6 +8,11 @@ import { defaultConfig } from '../src/config/config-schema.js';
 import { loadRunStatus } from '../src/engine/run-status.js';
 import { buildPlan } from '../src/plan/build-plan.js';
 import { openSqliteStore } from '../src/store/sqlite-store.js';
+import { Engine } from '../src/engine/engine.js';
+import { EngineEvents } from '../src/engine/events.js';
+import { analyzePlan } from '../src/plan/analyze-plan.js';
+import { GitWorkspace } from '../src/vcs/git-workspace.js';
+import type { Workspace } from '../src/vcs/workspace.js';
 import { Weft } from '../src/weft.js';
 
 const dirs: string[] = [];
@@ -97,4 +102,61 @@ test('a run in a git repository: dependents see their dependencies, failures are
   const wtDir = join(repo, '.git', 'weft-worktrees');
   if (existsSync(wtDir)) assert.deepEqual(readdirSync(wtDir).flatMap((d) => readdirSync(join(wtDir, d))), []);
   await weft.close();
+});
+
+test('a crash between integrating an attempt and recording it does not apply the work twice', { timeout: 60_000 }, async () => {
+  const root = mkdtempSync(join(tmpdir(), 'weft-git-recover-'));
+  dirs.push(root);
+  const repo = join(root, 'repo');
+  mkdirSync(repo);
+  git(repo, 'init', '-q', '-b', 'main');
+  writeFileSync(join(repo, 'README.md'), '# repo\n');
+  git(repo, 'add', '-A');
+  git(repo, 'commit', '-q', '-m', 'init');
+
+  const store = openSqliteStore(join(root, 'weft.db'));
+  await store.migrate();
+  const plan = analyzePlan({ title: 'T', context: '', tasks: buildPlan({ requirements: { text: '# T\n\n## A: Only task\n', file: 'R.md' } }).tasks, source: 'R.md' });
+  await store.createRun({ id: 'r1', title: 'T', agent: 'scripted', concurrency: 1, maxAttempts: 3, repo, createdAt: Date.now() }, plan.tasks.map((t) => ({ spec: t, tailMinutes: t.tailMinutes, phase: t.phase })));
+  const real = new GitWorkspace({ repo });
+  await real.prepareRun('r1', 'main');
+  let runs = 0;
+  let crashed = false;
+  // The first integration succeeds in git and then "crashes" before the store hears of it.
+  const workspace: Workspace = {
+    prepareRun: (r, b) => real.prepareRun(r, b),
+    prepareAttempt: (r, t, n) => real.prepareAttempt(r, t, n),
+    collectChanges: (r, t, w) => real.collectChanges(r, t, w),
+    verify: (w, c, sig) => real.verify(w, c, sig),
+    releaseAttempt: (w, ok) => real.releaseAttempt(w, ok),
+    findIntegratedAttempt: (r, t, n) => real.findIntegratedAttempt(r, t, n),
+    integrate: async (r, t, w) => {
+      await real.integrate(r, t, w);
+      if (!crashed) {
+        crashed = true;
+        throw new Error('killed right after the merge');
+      }
+    },
+  };
+  const backend = {
+    name: 'scripted',
+    needsWorktree: true,
+    run: async (req: { worktree: string | null }) => {
+      runs++;
+      writeFileSync(join(req.worktree!, `work-${runs}.txt`), 'x');
+      return { summary: 'wrote a file' };
+    },
+  };
+  const engine = new Engine('r1', { store, events: new EngineEvents(), backendFor: () => backend, workspace, promptFor: async () => 'prompt' }, {
+    concurrency: 1, maxAttempts: 3, retry: { baseMs: 1, maxMs: 5, multiplier: 2 }, breaker: { consecutiveFailures: 100, halfOpenAfterMs: 10 },
+    timeoutMs: 30_000, leaseMs: 30_000, heartbeatMs: 1000, verify: null, workerId: 'w', pollMs: 20,
+  });
+  const outcome = await engine.execute();
+  assert.equal(outcome.run.status, 'succeeded');
+  assert.equal(runs, 1, 'the agent ran once; the second attempt recognised the integrated work');
+  const files = git(repo, 'ls-tree', '--name-only', 'weft/run-r1').split('\n');
+  assert.deepEqual(files.filter((f) => f.startsWith('work-')), ['work-1.txt']);
+  const task = (await store.listTasks('r1'))[0]!;
+  assert.deepEqual((task.result as { filesChanged: string[] }).filesChanged, ['work-1.txt']);
+  await store.close();
 });

@@ -18,6 +18,13 @@ import { isOwnerGone } from './worker-id.js';
 
 export type { AttemptFeedback };
 
+/** Ends an attempt early as succeeded: its work was already integrated by an attempt cut short. */
+class RecoveredAttempt extends Error {
+  constructor(readonly memory: { [key: string]: Json }) {
+    super('recovered an integrated attempt');
+  }
+}
+
 export interface EngineDeps {
   store: Store;
   events: EngineEvents;
@@ -195,6 +202,19 @@ export class Engine {
     let result: AgentResult | undefined;
     let ws: Awaited<ReturnType<Workspace['prepareAttempt']>> | null = null;
     try {
+      // A crash after integrating an attempt but before recording it must not apply the work twice.
+      const integrated = backend.needsWorktree && workspace?.findIntegratedAttempt ? await workspace.findIntegratedAttempt(runId, spec, attempt.number) : null;
+      if (integrated) {
+        const memory: { [key: string]: Json } = {
+          summary: `attempt ${integrated.attempt} had already been integrated before an interruption`,
+          filesChanged: integrated.filesChanged,
+          commits: integrated.commits,
+          prUrl: null,
+          webUrl: null,
+          data: { recoveredAttempt: integrated.attempt },
+        };
+        throw new RecoveredAttempt(memory);
+      }
       if (backend.needsWorktree && workspace) ws = await workspace.prepareAttempt(runId, spec, attempt.number);
       const feedback = attempt.number > 1 ? await this.#feedback(task) : undefined;
       const prompt = backend.name === 'simulate' ? '' : await this.deps.promptFor(spec, attempt.number, feedback);
@@ -233,7 +253,7 @@ export class Engine {
       };
       outcome = { kind: 'succeeded', result: memory, output: result.output ?? null };
     } catch (err) {
-      outcome = this.#failure(err, controller.signal, task);
+      outcome = err instanceof RecoveredAttempt ? { kind: 'succeeded', result: err.memory, output: null } : this.#failure(err, controller.signal, task);
     } finally {
       clearInterval(heartbeat);
       clearTimeout(timeout);

@@ -84,6 +84,28 @@ export class GitWorkspace implements Workspace {
     return { branch, baseBranch: base };
   }
 
+  async findIntegratedAttempt(runId: string, task: TaskSpec, beforeAttempt: number): Promise<(AttemptChanges & { attempt: number }) | null> {
+    if (beforeAttempt <= 1) return null;
+    const { root } = await this.#repo();
+    const integration = `refs/heads/${this.integrationBranch(runId)}`;
+    if (!(await refExists(root, integration))) return null;
+    // integrate() always makes a merge commit (--no-ff), so "merged" means: some merge's second parent is the attempt's tip.
+    const merges = new Map<string, { merge: string; before: string }>();
+    for (const line of await gitLines(root, ['log', '--merges', '--format=%H %P', integration])) {
+      const [merge, before, tip] = line.split(' ');
+      if (merge && before && tip) merges.set(tip, { merge, before });
+    }
+    for (let n = beforeAttempt - 1; n >= 1; n--) {
+      const tip = await gitText(root, ['rev-parse', '--verify', '--quiet', `refs/heads/${this.attemptBranch(runId, task.id, n)}^{commit}`], { allowFail: true });
+      const hit = tip ? merges.get(tip) : undefined;
+      if (!hit) continue;
+      const filesChanged = await gitLines(root, ['diff', '--name-only', '--no-renames', hit.before, hit.merge]);
+      const commits = await gitLines(root, ['log', '--reverse', '--format=%s', `--max-count=${MAX_COMMITS}`, `${hit.before}..${tip}`]);
+      return { attempt: n, filesChanged, commits };
+    }
+    return null;
+  }
+
   async prepareAttempt(runId: string, task: TaskSpec, attempt: number): Promise<AttemptWorkspace> {
     const repo = await this.#repo();
     const integration = this.integrationBranch(runId);

@@ -36,4 +36,10 @@ export interface Workspace {
   releaseAttempt(ws: AttemptWorkspace, succeeded: boolean): Promise<void>;
   /** At the end of a run: removes the run's own leftover worktrees (not failed attempts' kept ones). Optional. */
   finishRun?(runId: string): Promise<void>;
+  /**
+   * After a crash between integrating an attempt and recording it: an earlier attempt of the task
+   * (numbered below `beforeAttempt`) whose branch was already merged into the integration branch,
+   * with what it changed; null when there is none.
+   */
+  findIntegratedAttempt?(runId: string, task: TaskSpec, beforeAttempt: number): Promise<(AttemptChanges & { attempt: number }) | null>;
 }
