@@ -18,7 +18,23 @@ export interface AgentRequest {
   log: (chunk: string) => void;
 }
 
+/** What one attempt consumed, as the agent reports it (every field optional: agents report different things). */
+export interface AgentUsage {
+  inputTokens?: number;
+  outputTokens?: number;
+  /** Prompt tokens served from the provider's cache (Anthropic cache_read, OpenAI cached_input). */
+  cachedInputTokens?: number;
+  /** Cost in US dollars, when the agent says (Claude Code's total_cost_usd). */
+  costUsd?: number;
+  turns?: number;
+  model?: string;
+  /** The agent's own session or run id (to resume or look up). */
+  sessionId?: string;
+}
+
 export interface AgentResult {
+  /** Tokens and cost of this attempt, where the agent reports them. */
+  usage?: AgentUsage;
   /** What the agent says it did (fed to dependents' prompts). */
   summary?: string;
   /** Bounded tail of the agent's output. */
@@ -38,10 +54,20 @@ export class AgentError extends Error {
   readonly retryAfterMs: number | undefined;
   readonly output: string | undefined;
   readonly data: { [key: string]: Json } | undefined;
+  /** What the failed attempt consumed (failed attempts cost money too). */
+  readonly usage: AgentUsage | undefined;
+  /** A usage limit with a reset time: the backend pauses until then (epoch ms). */
+  readonly pausedUntil: number | undefined;
   constructor(
     category: ErrorCategory,
     message: string,
-    extra: { retryAfterMs?: number; output?: string; data?: { [key: string]: Json } } = {},
+    extra: {
+      retryAfterMs?: number;
+      output?: string;
+      data?: { [key: string]: Json };
+      usage?: AgentUsage;
+      pausedUntil?: number;
+    } = {},
   ) {
     super(message);
     this.name = 'AgentError';
@@ -49,6 +75,8 @@ export class AgentError extends Error {
     this.retryAfterMs = extra.retryAfterMs;
     this.output = extra.output;
     this.data = extra.data;
+    this.usage = extra.usage;
+    this.pausedUntil = extra.pausedUntil;
   }
 }
 

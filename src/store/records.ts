@@ -23,6 +23,13 @@ export const ERROR_CATEGORIES = [
   // A pull request's checks failed or a reviewer asked for changes: the next attempt gets that as feedback.
   'checks_failed',
   'changes_requested',
+  // The agent was refused the edits it needed (Claude Code's permission_denials) and changed nothing.
+  'permission',
+  // The agent touched what it must not: another ref, the user's checkout, files outside its worktree,
+  // or it left a merge/rebase unfinished or conflict markers behind.
+  'violation',
+  // The run's cost budget is spent: no new attempt starts.
+  'budget',
 ] as const;
 export type ErrorCategory = (typeof ERROR_CATEGORIES)[number];
 export const RETRYABLE_CATEGORIES: readonly ErrorCategory[] = ['network', 'rate_limit', 'server', 'timeout', 'agent', 'conflict', 'interrupted'];
