@@ -93,7 +93,7 @@ export class Weft {
     const backends = [...new Set(specs)].map((spec) => this.#agentFactory(spec, this.config));
     let repo = options.repo ?? null;
     if (backends.some((b) => b.needsWorktree)) {
-      const ws = await GitWorkspace.open({ repo: repo ?? this.cwd, branchPrefix: this.config.git.branchPrefix });
+      const ws = await GitWorkspace.open({ repo: repo ?? this.cwd, branchPrefix: this.config.git.branchPrefix, worktreesDir: this.config.git.worktreesDir });
       repo = (await ws.info()).root;
     }
     const pr = { enabled: options.pr?.enabled ?? false, remote: options.pr?.remote ?? null, githubRepo: options.pr?.githubRepo ?? null };
@@ -142,7 +142,7 @@ export class Weft {
     };
     let workspace: GitWorkspace | null = null;
     if (run.repo) {
-      workspace = await GitWorkspace.open({ repo: run.repo, branchPrefix: config.git.branchPrefix});
+      workspace = await GitWorkspace.open({ repo: run.repo, branchPrefix: config.git.branchPrefix, worktreesDir: config.git.worktreesDir });
       const info = await workspace.prepareRun(runId, run.baseBranch);
       await store.updateRun(runId, { branch: info.branch, baseBranch: info.baseBranch });
     }

@@ -189,6 +189,25 @@ describe('GitWorkspace', () => {
     }
   });
 
+  it('keeps worktrees outside .git, and resumes a run whose integration worktree is still in the old place', async () => {
+    const { worktreesDir } = await ws.info();
+    assert.ok(!worktreesDir.startsWith(join(repo, '.git')), worktreesDir);
+    // A run started by an older weft: its integration branch is checked out under .git/weft-worktrees.
+    await ws.prepareRun('old');
+    const legacy = join(repo, '.git', 'weft-worktrees', 'old-integration');
+    sh(repo, 'worktree', 'add', '--quiet', legacy, 'weft/run-old');
+    const a = await ws.prepareAttempt('old', task('A'), 1);
+    assert.ok(a.worktree.startsWith(worktreesDir), a.worktree);
+    await writeFile(join(a.worktree, 'old.txt'), 'resumed\n');
+    await ws.collectChanges('old', task('A'), a);
+    await ws.integrate('old', task('A'), a);
+    await ws.releaseAttempt(a, true);
+    assert.equal(sh(repo, 'show', 'weft/run-old:old.txt'), 'resumed');
+    await ws.finishRun('old');
+    assert.equal(existsSync(legacy), false, 'the old integration worktree is gone');
+    assert.ok(!sh(repo, 'worktree', 'list').includes('weft-worktrees'));
+  });
+
   it('sanitizes ids for ref names', () => {
     assert.equal(refSafe('API-1.2'), 'API-1.2');
     assert.equal(refSafe('../a b:c~^'), 'a-b-c');

@@ -99,7 +99,8 @@ test('a run in a git repository: dependents see their dependencies, failures are
   assert.equal(git(repo, 'branch', '--show-current'), 'main');
   const worktrees = git(repo, 'worktree', 'list', '--porcelain').split('\n').filter((l) => l.startsWith('worktree '));
   assert.equal(worktrees.length, 1, `no worktree left behind: ${worktrees.join(', ')}`);
-  const wtDir = join(repo, '.git', 'weft-worktrees');
+  const wtDir = (await new GitWorkspace({ repo }).info()).worktreesDir;
+  assert.ok(!wtDir.includes(`${join(repo, '.git')}`), `worktrees live outside .git: ${wtDir}`);
   if (existsSync(wtDir)) assert.deepEqual(readdirSync(wtDir).flatMap((d) => readdirSync(join(wtDir, d))), []);
   await weft.close();
 });

@@ -127,6 +127,9 @@ export const weftConfigSchema = section({
       baseBranch: text().optional().describe('Branch tasks start from and merge into; default: the current branch'),
       branchPrefix: text().default('weft/').describe('Prefix of task branch names'),
       remote: text().default('origin').describe('Remote that branches are pushed to'),
+      worktreesDir: text()
+        .optional()
+        .describe("Where attempt worktrees live (never under .git/); default $XDG_CACHE_HOME/weft/worktrees/<repo>-<id>"),
     }).prefault({}),
   ).describe('Git branches and remote'),
   pr: nullAsUnset(

@@ -11,12 +11,13 @@ import { git, gitLines, gitText, identityConfig, refExists, refSafe, type GitOut
 import { cleanWorktrees, mergeIntoBase, type MergeIntoBaseResult } from './git-maintenance.js';
 import { runVerify } from './run-verify.js';
 import { sharedQueue, type SerialQueue } from './serial-queue.js';
+import { defaultWorktreesDir, legacyWorktreesDir } from './worktrees-dir.js';
 import type { AttemptChanges, AttemptWorkspace, RunWorkspaceInfo, Workspace } from './workspace.js';
 
 export interface GitWorkspaceOptions {
   /** A path inside the repository. */
   repo: string;
-  /** Where worktrees live; default `<git dir>/weft-worktrees`, inside `.git` so they never show up as untracked files. */
+  /** Where worktrees live; default a per-repository folder in the user's cache directory (see worktrees-dir.ts), never under `.git/`. */
   worktreesDir?: string;
   /** Prefix of every branch weft creates; default `weft/`. */
   branchPrefix?: string;
@@ -27,6 +28,8 @@ export interface GitWorkspaceOptions {
 interface RepoInfo {
   root: string;
   worktreesDir: string;
+  /** `<git dir>/weft-worktrees`, where runs started before the move keep their worktrees. */
+  legacyDir: string;
   /** Work on one repository is serialized per process by these, whichever object does it. */
   merges: SerialQueue;
   worktrees: SerialQueue;
@@ -205,14 +208,31 @@ export class GitWorkspace implements Workspace {
     const dir = join(repo.worktreesDir, `${refSafe(runId)}-integration`);
     await repo.merges.run(() => repo.worktrees.run(() => removeWorktree(repo.root, dir)));
     await rmdir(join(repo.worktreesDir, refSafe(runId))).catch(() => undefined);
+    // The per-repository folder goes too once no run uses it (rmdir refuses while anything is in it).
+    if (!this.#options.worktreesDir) await rmdir(repo.worktreesDir).catch(() => undefined);
+    await this.#cleanLegacy(repo, runId);
   }
 
   /** Removes kept worktrees (of one run, or all) and prunes git's records of them; `deleteBranches` also drops attempt branches. */
   async cleanAll(runId?: string, opts: { deleteBranches?: boolean } = {}): Promise<string[]> {
     const repo = await this.#repo();
-    return repo.worktrees.run(() =>
-      cleanWorktrees({ root: repo.root, worktreesDir: repo.worktreesDir, runDir: runId === undefined ? undefined : refSafe(runId), branchPrefix: this.branchPrefix, deleteBranches: opts.deleteBranches ?? false }),
-    );
+    const runDir = runId === undefined ? undefined : refSafe(runId);
+    const deleteBranches = opts.deleteBranches ?? false;
+    return repo.worktrees.run(async () => [
+      ...(await cleanWorktrees({ root: repo.root, worktreesDir: repo.worktreesDir, runDir, branchPrefix: this.branchPrefix, deleteBranches })),
+      ...(await this.#legacyExists(repo) ? await cleanWorktrees({ root: repo.root, worktreesDir: repo.legacyDir, runDir, branchPrefix: this.branchPrefix, deleteBranches }) : []),
+    ]);
+  }
+
+  #legacyExists(repo: RepoInfo): Promise<boolean> {
+    return stat(repo.legacyDir).then((s) => s.isDirectory(), () => false);
+  }
+
+  /** Worktrees a run made under `.git/weft-worktrees` before the move: removed at the run's end. */
+  async #cleanLegacy(repo: RepoInfo, runId: string): Promise<void> {
+    if (!(await this.#legacyExists(repo))) return;
+    await repo.worktrees.run(() => cleanWorktrees({ root: repo.root, worktreesDir: repo.legacyDir, runDir: refSafe(runId), branchPrefix: this.branchPrefix, deleteBranches: false }));
+    await rmdir(repo.legacyDir).catch(() => undefined);
   }
 
   /** `--merge`: brings the integration branch into the base branch, refusing rather than disturbing uncommitted work. */
@@ -237,11 +257,12 @@ export class GitWorkspace implements Workspace {
     if (top.code !== 0 || !top.stdout.trim()) throw new InputError(`not a git repository: ${path} (run "git init" there or pass --repo)`, { repo: path });
     const root = top.stdout.trim();
     const commonDir = resolve(root, await gitText(root, ['rev-parse', '--git-common-dir']));
-    const wanted = this.#options.worktreesDir ? resolve(this.#options.worktreesDir) : join(commonDir, 'weft-worktrees');
+    const wanted = this.#options.worktreesDir ? resolve(root, this.#options.worktreesDir) : defaultWorktreesDir(root, commonDir);
     await mkdir(wanted, { recursive: true });
     // Real paths, because git reports worktree paths resolved and they are compared with ours.
     const worktreesDir = await realpath(wanted);
-    return { root, worktreesDir, merges: sharedQueue(`merge:${commonDir}`), worktrees: sharedQueue(`worktree:${commonDir}`) };
+    const legacyDir = legacyWorktreesDir(commonDir);
+    return { root, worktreesDir, legacyDir, merges: sharedQueue(`merge:${commonDir}`), worktrees: sharedQueue(`worktree:${commonDir}`) };
   }
 
   async #currentBranch(root: string): Promise<string> {
@@ -264,6 +285,8 @@ export class GitWorkspace implements Workspace {
     }
     await repo.worktrees.run(async () => {
       await removeWorktree(repo.root, dir);
+      // A run started before worktrees moved out of .git has its integration branch checked out there.
+      await removeWorktree(repo.root, join(repo.legacyDir, `${refSafe(runId)}-integration`));
       const added = await git(repo.root, ['worktree', 'add', '--quiet', dir, branch], { allowFail: true });
       if (added.code !== 0) throw gitFailure(`check out ${branch} for merging (is it checked out somewhere else?)`, added);
     });
