@@ -89,7 +89,7 @@ describe('loadConfig', () => {
     await write('weft.config.yaml', 'concurency: 2\ngit:\n  branchPrefx: x/\n');
     const { message } = await loadError();
     assert.match(message, /^weft\.config\.yaml: concurency: unknown key \(known keys: agent, concurrency,/m);
-    assert.match(message, /^weft\.config\.yaml: git\.branchPrefx: unknown key \(known keys: baseBranch, branchPrefix, remote\)$/m);
+    assert.match(message, /^weft\.config\.yaml: git\.branchPrefx: unknown key \(known keys: baseBranch, branchPrefix, remote, worktreesDir\)$/m);
   });
 
   it('rejects an unknown task type in routing', async () => {
