@@ -7,6 +7,8 @@ import { PRIORITY_RANK, type Priority } from './task.js';
 
 export interface SimNode extends GraphNode {
   priority?: Priority;
+  /** Already running: starts before any other ready node (its estimate is what remains of it). */
+  started?: boolean;
 }
 
 export type SchedulePolicy = 'critical-path' | 'phase-by-phase';
@@ -76,7 +78,9 @@ export function simulateSchedule(nodes: readonly SimNode[], workers: number, pol
   const n = nodes.length;
   const open = (i: number) => nodes[i]!.done !== true;
   const rank = (i: number) => PRIORITY_RANK[nodes[i]!.priority ?? 'medium'];
+  const started = (i: number) => nodes[i]!.started === true;
   const before = (x: number, y: number) => {
+    if (started(x) !== started(y)) return started(x);
     if (policy === 'phase-by-phase' && a.phase[x] !== a.phase[y]) return a.phase[x]! < a.phase[y]!;
     if (a.tail[x] !== a.tail[y]) return a.tail[x]! > a.tail[y]!;
     if (rank(x) !== rank(y)) return rank(x) < rank(y);

@@ -1,5 +1,5 @@
 /** Run reports (markdown and JSON) and cross-run statistics (seed 003's metrics). */
-import { formatMinutes } from '../plan/estimate.js';
+import { computeFigures, describeCounts, emptyCounts, FIGURE_BUCKETS, unionLength } from '../core/run-figures.js';
 import type { RunRecord, TaskRecord } from '../store/records.js';
 import type { RunStatusJson } from './run-status.js';
 
@@ -7,12 +7,16 @@ function ms(a: string | null, b: string | null): number | null {
   return a && b ? Date.parse(b) - Date.parse(a) : null;
 }
 
-/** Human duration for milliseconds. */
+/** Human duration for milliseconds: `850ms`, `12.3s`, `2m46s`, `1h05m`. */
 export function formatDuration(milliseconds: number | null): string {
-  if (milliseconds === null) return '—';
-  if (milliseconds < 1000) return `${milliseconds}ms`;
+  if (milliseconds === null || !Number.isFinite(milliseconds)) return '—';
+  if (milliseconds < 1000) return `${Math.round(milliseconds)}ms`;
   if (milliseconds < 60_000) return `${(milliseconds / 1000).toFixed(1)}s`;
-  return formatMinutes(milliseconds / 60_000);
+  const seconds = Math.floor(milliseconds / 1000);
+  if (seconds < 3600) return `${Math.floor(seconds / 60)}m${String(seconds % 60).padStart(2, '0')}s`;
+  const minutes = Math.floor(seconds / 60);
+  if (minutes < 24 * 60) return `${Math.floor(minutes / 60)}h${String(minutes % 60).padStart(2, '0')}m`;
+  return `${Math.floor(minutes / 1440)}d${String(Math.floor((minutes % 1440) / 60)).padStart(2, '0')}h`;
 }
 
 /** Totals over a run's tasks. */
@@ -26,6 +30,17 @@ export function runTotals(status: RunStatusJson) {
     if (t.attempts.length > 1) retried++;
   }
   return { tasks: status.tasks.length, byStatus, attempts, retried, durationMs: ms(status.run.startedAt, status.run.finishedAt) };
+}
+
+type StatusTask = RunStatusJson['tasks'][number];
+
+/** Tasks in the order people look for them: failed for good, then retried, then the rest in plan order. */
+export function problemsFirst<T extends { status: string; attempts: readonly unknown[] }>(tasks: readonly T[]): T[] {
+  const rank = (t: T) => (t.status === 'failed' ? 0 : t.status === 'cancelled' ? 1 : t.attempts.length > 1 ? 2 : t.status === 'blocked' ? 4 : 3);
+  return tasks
+    .map((t, i) => ({ t, i, r: rank(t) }))
+    .sort((a, b) => a.r - b.r || a.i - b.i)
+    .map((x) => x.t);
 }
 
 /** The JSON report: the status plus totals. */
@@ -45,56 +60,78 @@ export function reportMarkdown(status: RunStatusJson): string {
   out.push(`- Started: ${run.startedAt ?? '—'} · finished: ${run.finishedAt ?? '—'} · duration: ${formatDuration(totals.durationMs)}`);
   if (run.branch) out.push(`- Integration branch: \`${run.branch}\`${run.baseBranch ? ` (from \`${run.baseBranch}\`)` : ''}`);
   out.push(`- Tasks: ${totals.tasks} (${Object.entries(totals.byStatus).map(([k, v]) => `${v} ${k}`).join(', ')}) · attempts: ${totals.attempts} · retried: ${totals.retried}`);
-  out.push('', '| Task | Title | Status | Attempts | Duration | PR | Error |', '| --- | --- | --- | --- | --- | --- | --- |');
-  for (const t of status.tasks) {
-    out.push(`| ${esc(t.id)} | ${esc(t.title)} | ${t.status} | ${t.attempts.length} | ${formatDuration(ms(t.startedAt, t.finishedAt))} | ${t.prUrl ? `[link](${t.prUrl})` : ''} | ${esc(t.error ?? '')} |`);
+  const figures = status.figures;
+  out.push(`- Outcome: ${describeCounts(figures.counts)} · success rate ${figures.successRate === null ? '—' : `${figures.successRate}%`} of the tasks that ran${figures.throughputPerHour === null ? '' : ` · ${figures.throughputPerHour} tasks/h while running`}`);
+  if (status.eta.basis !== 'done') out.push(`- ETA: ${formatDuration(status.eta.remainingMs)} (${status.eta.openTasks} tasks left)`);
+  const blocks = new Map(figures.failures.map((f) => [f.id, f.blocks]));
+  const failedForGood = status.tasks.filter((t) => t.status === 'failed' || t.status === 'cancelled');
+  if (failedForGood.length) {
+    out.push('', '## Failed for good', '');
+    for (const t of failedForGood) {
+      const last = t.attempts.at(-1);
+      const n = blocks.get(t.id) ?? 0;
+      out.push(`- **${t.id}** ${esc(t.title)}: ${t.status} after ${t.attempts.length} attempt${t.attempts.length === 1 ? '' : 's'}${last?.errorCategory ? ` (${last.errorCategory})` : ''}${n ? ` · blocks ${n} task${n === 1 ? '' : 's'}` : ''}${t.error ? ` — ${esc(t.error.split('\n')[0]!)}` : ''}`);
+    }
   }
-  const withFailures = status.tasks.filter((t) => t.attempts.some((a) => a.status !== 'succeeded'));
-  if (withFailures.length) {
-    out.push('', '## Attempts that did not succeed', '');
-    for (const t of withFailures) {
-      for (const a of t.attempts.filter((x) => x.status !== 'succeeded')) {
-        out.push(`- **${t.id}** attempt ${a.number}: ${a.status}${a.errorCategory ? ` (${a.errorCategory})` : ''}${a.error ? ` — ${a.error.split('\n')[0]}` : ''}`);
+  const retried = status.tasks.filter((t) => t.status !== 'failed' && t.status !== 'cancelled' && t.attempts.some((a) => a.status !== 'succeeded' && a.status !== 'running'));
+  if (retried.length) {
+    out.push('', '## Retried', '');
+    for (const t of retried) {
+      for (const a of t.attempts.filter((x) => x.status !== 'succeeded' && x.status !== 'running')) {
+        out.push(`- **${t.id}** attempt ${a.number}: ${a.status}${a.errorCategory ? ` (${a.errorCategory})` : ''}${a.error ? ` — ${esc(a.error.split('\n')[0]!)}` : ''}${t.status === 'succeeded' ? ' · then succeeded' : ''}`);
       }
     }
+  }
+  out.push('', '## Tasks', '', '| Task | Title | Status | Attempts | Duration | PR | Error |', '| --- | --- | --- | --- | --- | --- | --- |');
+  for (const t of problemsFirst<StatusTask>(status.tasks)) {
+    out.push(`| ${esc(t.id)} | ${esc(t.title)} | ${t.status} | ${t.attempts.length} | ${formatDuration(ms(t.startedAt, t.finishedAt))} | ${t.prUrl ? `[link](${t.prUrl})` : ''} | ${esc(t.error ?? '')} |`);
   }
   return out.join('\n') + '\n';
 }
 
-/** Statistics across runs: tasks processed, success rate, average time, attempts, retries. */
-export function computeStats(runs: RunRecord[], tasksByRun: Map<string, TaskRecord[]>) {
-  let processed = 0;
-  let succeeded = 0;
-  let failed = 0;
+/** Statistics across runs: outcomes counted apart, success rate over tasks that ran, throughput over the time tasks ran. */
+export function computeStats(runs: RunRecord[], tasksByRun: Map<string, TaskRecord[]>, now: number = Date.now()) {
+  const counts = emptyCounts();
+  const intervals: [number, number][] = [];
   let totalMs = 0;
   let timed = 0;
   let attempts = 0;
   let retried = 0;
   for (const run of runs) {
-    for (const t of tasksByRun.get(run.id) ?? []) {
-      if (t.status === 'done' || t.attemptCount === 0) continue;
-      processed++;
+    const tasks = tasksByRun.get(run.id) ?? [];
+    const f = computeFigures(tasks, now);
+    for (const b of FIGURE_BUCKETS) counts[b] += f.counts[b];
+    for (const t of tasks) {
+      if (t.status === 'done') continue;
       attempts += t.attemptCount;
       if (t.attemptCount > 1) retried++;
-      if (t.status === 'succeeded') succeeded++;
-      if (t.status === 'failed') failed++;
-      if (t.startedAt && t.finishedAt) {
+      if (t.startedAt !== null) intervals.push([t.startedAt, t.finishedAt ?? (t.status === 'running' ? now : t.startedAt)]);
+      if ((t.status === 'succeeded' || t.status === 'failed') && t.startedAt && t.finishedAt) {
         totalMs += t.finishedAt - t.startedAt;
         timed++;
       }
     }
   }
+  const ran = counts.succeeded + counts.failed;
+  const activeMs = unionLength(intervals);
   const finishedRuns = runs.filter((r) => r.finishedAt);
   return {
     runs: runs.length,
     runsByStatus: runs.reduce<Record<string, number>>((acc, r) => ((acc[r.status] = (acc[r.status] ?? 0) + 1), acc), {}),
-    tasksProcessed: processed,
-    succeeded,
-    failed,
-    successRate: processed ? Math.round((succeeded / processed) * 10000) / 100 : null,
+    /** Tasks that ran to an outcome (succeeded or failed). */
+    tasksProcessed: ran,
+    succeeded: counts.succeeded,
+    failed: counts.failed,
+    blocked: counts.blocked,
+    cancelled: counts.cancelled,
+    running: counts.running,
+    pending: counts.pending,
+    successRate: ran ? Math.round((counts.succeeded / ran) * 10000) / 100 : null,
     averageTaskMs: timed ? Math.round(totalMs / timed) : null,
     attempts,
     tasksRetried: retried,
+    activeMs,
+    throughputPerHour: ran > 0 && activeMs >= 1000 ? Math.round((ran / activeMs) * 3_600_000 * 10) / 10 : null,
     averageRunMs: finishedRuns.length ? Math.round(finishedRuns.reduce((s, r) => s + (r.finishedAt! - (r.startedAt ?? r.createdAt)), 0) / finishedRuns.length) : null,
     lastRunAt: runs.length ? new Date(Math.max(...runs.map((r) => r.createdAt))).toISOString() : null,
   };

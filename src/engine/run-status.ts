@@ -1,5 +1,8 @@
 /** The status JSON of `weft status --json` and `GET /api/v1/runs/:id`, built from store records. */
 import { NotFoundError } from '../core/errors.js';
+import { estimateEta, type Eta, type EtaSample, type EtaTask } from '../core/estimate-eta.js';
+import { computeFigures, type RunFigures } from '../core/run-figures.js';
+import type { TaskStatus } from '../core/task.js';
 import type { PrState, PullRequestRecord } from '../store/pr-records.js';
 import type { AttemptRecord, RunRecord, TaskRecord } from '../store/records.js';
 import type { Store } from '../store/store.js';
@@ -23,7 +26,31 @@ export function runToJson(run: RunRecord) {
     branch: run.branch,
     baseBranch: run.baseBranch,
     repo: run.repo,
+    retryOf: retryOf(run.title),
   };
+}
+
+/** The run a retry run was started from (its title says `(retry of ID)`), or null. */
+export function retryOf(title: string): string | null {
+  return / \(retry of ([0-9a-z]+)\)$/.exec(title)?.[1] ?? null;
+}
+
+/** The figures and the ETA of a run, from its stored tasks and attempts. */
+export function runProgress(run: RunRecord, tasks: TaskRecord[], attempts: AttemptRecord[], now: number = Date.now()): { figures: RunFigures; eta: Eta } {
+  const figures = computeFigures(tasks, now);
+  const estimate = new Map(tasks.map((t) => [t.id, t.estimateMinutes]));
+  const samples: EtaSample[] = [];
+  const runningSince = new Map<string, number>();
+  for (const a of attempts) {
+    if (a.status === 'succeeded' && a.finishedAt !== null) samples.push({ estimateMinutes: estimate.get(a.taskId) ?? 0, durationMs: a.finishedAt - a.startedAt });
+    if (a.status === 'running') runningSince.set(a.taskId, a.startedAt);
+  }
+  const eta = estimateEta(
+    tasks.map((t) => ({ id: t.id, status: t.status, dependsOn: t.dependsOn, estimateMinutes: t.estimateMinutes, priority: t.priority, runningSince: runningSince.get(t.id) ?? t.startedAt })),
+    { concurrency: run.concurrency, samples, now },
+  );
+  // A run that has stopped (cancelled, failed, interrupted) has no ETA, whatever is left.
+  return { figures, eta: run.status === 'running' || run.status === 'pending' ? eta : { ...eta, remainingMs: 0, finishAt: now, basis: 'done' } };
 }
 
 /** A task's pull request in the status shape (null when it has none). */
@@ -57,7 +84,7 @@ export function taskToJson(task: TaskRecord, attempts: AttemptRecord[], pr: Pull
   };
 }
 
-export type RunStatusJson = { run: ReturnType<typeof runToJson>; tasks: ReturnType<typeof taskToJson>[] };
+export type RunStatusJson = { run: ReturnType<typeof runToJson>; figures: RunFigures; eta: Eta; tasks: ReturnType<typeof taskToJson>[] };
 
 /** Loads a run's full status; NotFoundError when the run does not exist. */
 export async function loadRunStatus(store: Store, runId: string): Promise<RunStatusJson> {
@@ -73,7 +100,7 @@ export async function loadRunStatus(store: Store, runId: string): Promise<RunSta
     if (list) list.push(a);
     else byTask.set(a.taskId, [a]);
   }
-  return { run: runToJson(run), tasks: tasks.map((t) => taskToJson(t, byTask.get(t.id) ?? [], prByTask.get(t.id) ?? null)) };
+  return { run: runToJson(run), ...runProgress(run, tasks, attempts), tasks: tasks.map((t) => taskToJson(t, byTask.get(t.id) ?? [], prByTask.get(t.id) ?? null)) };
 }
 
 /** Resolves an optional run id: the given one, else the latest run. */
@@ -85,4 +112,18 @@ export async function resolveRunId(store: Store, runId: string | undefined): Pro
   const latest = await store.latestRun();
   if (!latest) throw new NotFoundError('no runs yet: start one with `weft run REQUIREMENTS.md --agent simulate`');
   return latest.id;
+}
+
+/** What the progress view starts from: the run's tasks as stored, its finished attempts and its concurrency. */
+export async function loadProgressSeed(store: Store, runId: string): Promise<{ tasks: EtaTask[]; samples: EtaSample[]; concurrency: number }> {
+  const [run, tasks, attempts] = await Promise.all([store.getRun(runId), store.listTasks(runId), store.listAttempts(runId)]);
+  const estimate = new Map(tasks.map((t) => [t.id, t.estimateMinutes]));
+  const samples = attempts.filter((a) => a.status === 'succeeded' && a.finishedAt !== null).map((a) => ({ estimateMinutes: estimate.get(a.taskId) ?? 0, durationMs: a.finishedAt! - a.startedAt }));
+  // Running tasks of a stopped process run again from the start: count them as pending.
+  const status = (s: TaskStatus): TaskStatus => (s === 'running' ? 'pending' : s);
+  return {
+    tasks: tasks.map((t) => ({ id: t.id, status: status(t.status), dependsOn: t.dependsOn, estimateMinutes: t.estimateMinutes, priority: t.priority })),
+    samples,
+    concurrency: run?.concurrency ?? 1,
+  };
 }

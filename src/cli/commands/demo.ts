@@ -11,7 +11,7 @@ import { InputError } from '../../core/errors.js';
 import { EngineEvents } from '../../engine/events.js';
 import { attachProgressView } from '../../engine/progress-view.js';
 import { reportMarkdown } from '../../engine/run-report.js';
-import { loadRunStatus } from '../../engine/run-status.js';
+import { loadProgressSeed, loadRunStatus } from '../../engine/run-status.js';
 import { loadPlan } from '../load-plan.js';
 import { describeCount, parseCount } from './run.js';
 
@@ -46,7 +46,7 @@ export function registerDemoCommand(program: Command): void {
         const run = await weft.createRun(plan, { agent: flags.agent, concurrency: parseCount('concurrency', flags.concurrency)!, repo: dir });
         process.stderr.write(`weft demo: run ${run.id} · ${describeCount(plan)} · agent ${flags.agent}\n\n`);
         const events = new EngineEvents();
-        const stop = attachProgressView(events, plan.tasks.filter((t) => t.status !== 'done').length);
+        const stop = attachProgressView(events, plan.tasks.filter((t) => t.status !== 'done').length, await loadProgressSeed(weft.store, run.id));
         const outcome = await weft.executeRun(run.id, { events });
         stop();
         const status = await loadRunStatus(weft.store, run.id);

@@ -1,7 +1,8 @@
 /** `weft status`, `weft runs`, `weft report`, `weft stats`: read-only views of the store. */
 import { Option, type Command } from 'commander';
 import { styleText } from 'node:util';
-import { computeStats, formatDuration, reportJson, reportMarkdown } from '../../engine/run-report.js';
+import { describeCounts } from '../../core/run-figures.js';
+import { computeStats, formatDuration, problemsFirst, reportJson, reportMarkdown } from '../../engine/run-report.js';
 import { iso, loadRunStatus, resolveRunId } from '../../engine/run-status.js';
 import type { TaskRecord } from '../../store/records.js';
 import { printJson, useColor } from '../output.js';
@@ -25,15 +26,24 @@ export function registerInspectCommands(program: Command): void {
         if (flags.json) return printJson(status);
         const color = useColor();
         const st = (f: Parameters<typeof styleText>[0], t: string) => (color ? styleText(f, t) : t);
-        const counts: Record<string, number> = {};
-        for (const t of status.tasks) counts[t.status] = (counts[t.status] ?? 0) + 1;
+        const { figures, eta } = status;
+        const rate = figures.successRate === null ? '' : ` · ${figures.successRate}% of the tasks that ran succeeded`;
         process.stdout.write(`${st('bold', `run ${status.run.id}`)}  ${status.run.title}\n`);
-        process.stdout.write(`${status.run.status} · ${Object.entries(counts).map(([k, v]) => `${v} ${k}`).join(', ')}${status.run.branch ? ` · branch ${status.run.branch}` : ''}\n\n`);
+        process.stdout.write(`${status.run.status} · ${describeCounts(figures.counts)}${rate}${eta.basis === 'done' ? '' : ` · ETA ${formatDuration(eta.remainingMs)}`}${status.run.branch ? ` · branch ${status.run.branch}` : ''}\n`);
+        if (status.run.retryOf) process.stdout.write(st('dim', `retry of run ${status.run.retryOf}\n`));
+        process.stdout.write('\n');
+        const blocks = new Map(figures.failures.map((f) => [f.id, f.blocks]));
         const w = Math.min(28, Math.max(...status.tasks.map((t) => t.id.length), 4));
-        for (const t of status.tasks) {
+        let section = '';
+        for (const t of problemsFirst(status.tasks)) {
+          const head = t.status === 'failed' || t.status === 'cancelled' ? 'Failed for good' : t.attempts.length > 1 ? 'Retried' : 'Tasks';
+          if (head !== section && !(section === '' && head === 'Tasks')) process.stdout.write(`${section ? '\n' : ''}${st('bold', head)}\n`);
+          section = head;
           const s = st(STATUS_STYLE[t.status] ?? 'reset', t.status.padEnd(9));
           const tries = t.attempts.length > 1 ? st('dim', ` (${t.attempts.length} attempts)`) : '';
-          process.stdout.write(`  ${s} ${t.id.padEnd(w)}  ${t.title}${tries}${t.prUrl ? `  ${t.prUrl}` : ''}\n`);
+          const n = blocks.get(t.id) ?? 0;
+          const blocking = n ? st('yellow', ` · blocks ${n} task${n === 1 ? '' : 's'}`) : '';
+          process.stdout.write(`  ${s} ${t.id.padEnd(w)}  ${t.title}${tries}${blocking}${t.prUrl ? `  ${t.prUrl}` : ''}\n`);
           if (t.error && t.status !== 'succeeded') process.stdout.write(st('dim', `  ${' '.repeat(9)} ${' '.repeat(w)}  ${t.error.split('\n')[0]}\n`));
         }
       });
@@ -88,10 +98,15 @@ export function registerInspectCommands(program: Command): void {
         process.stdout.write(
           [
             `runs:            ${stats.runs} (${Object.entries(stats.runsByStatus).map(([k, v]) => `${v} ${k}`).join(', ') || 'none'})`,
-            `tasks processed: ${stats.tasksProcessed}`,
+            `tasks that ran:  ${stats.tasksProcessed} (succeeded or failed)`,
             `succeeded:       ${stats.succeeded}`,
             `failed:          ${stats.failed}`,
-            `success rate:    ${stats.successRate === null ? '—' : `${stats.successRate}%`}`,
+            `blocked:         ${stats.blocked}`,
+            `cancelled:       ${stats.cancelled}`,
+            `running:         ${stats.running}`,
+            `pending:         ${stats.pending}`,
+            `success rate:    ${stats.successRate === null ? '—' : `${stats.successRate}% of the tasks that ran`}`,
+            `throughput:      ${stats.throughputPerHour === null ? '—' : `${stats.throughputPerHour} tasks/h over ${formatDuration(stats.activeMs)} of running tasks`}`,
             `average task:    ${formatDuration(stats.averageTaskMs)}`,
             `attempts:        ${stats.attempts} (${stats.tasksRetried} tasks retried)`,
             `average run:     ${formatDuration(stats.averageRunMs)}`,

@@ -1,10 +1,11 @@
 /** `weft run` and `weft resume`: execute a plan with agents, showing progress. */
 import type { Command } from 'commander';
 import { InputError } from '../../core/errors.js';
+import { computeFigures, describeCounts } from '../../core/run-figures.js';
 import { EngineEvents } from '../../engine/events.js';
 import type { Engine } from '../../engine/engine.js';
 import { attachProgressView } from '../../engine/progress-view.js';
-import { loadRunStatus, resolveRunId } from '../../engine/run-status.js';
+import { loadProgressSeed, loadRunStatus, resolveRunId } from '../../engine/run-status.js';
 import { formatDuration } from '../../engine/run-report.js';
 import type { Weft } from '../../weft.js';
 import { loadPlan } from '../load-plan.js';
@@ -108,14 +109,18 @@ export function registerRunCommands(program: Command): void {
 
 async function execute(weft: Weft, runId: string, flags: RunFlags, resumed: boolean): Promise<void> {
   const events = new EngineEvents();
-  const total = (await weft.store.listTasks(runId)).filter((t) => t.status !== 'done').length;
-  const stopView = flags.quiet ? () => undefined : attachProgressView(events, total);
+  const seed = await loadProgressSeed(weft.store, runId);
+  const view = flags.quiet ? null : attachProgressView(events, seed.tasks.length, seed);
+  const stopView = () => view?.();
   let engine: Engine | undefined;
   let interrupted = false;
   const onSignal = () => {
     if (interrupted) process.exit(130);
     interrupted = true;
-    process.stderr.write('\nweft: stopping; running attempts are interrupted (resume with `weft resume`)\n');
+    // Through the view, so its next redraw does not wipe the hint.
+    const hint = 'weft: stopping; running attempts are interrupted (resume with `weft resume`)';
+    if (view) view.note(`\n${hint}`);
+    else process.stderr.write(`\n${hint}\n`);
     engine?.stop();
   };
   process.on('SIGINT', onSignal);
@@ -123,8 +128,7 @@ async function execute(weft: Weft, runId: string, flags: RunFlags, resumed: bool
   try {
     const outcome = await weft.executeRun(runId, { events, resumed, onEngine: (e) => (engine = e) });
     stopView();
-    const c = outcome.counts;
-    const summary = Object.entries(c).map(([k, v]) => `${v} ${k}`).join(', ');
+    const summary = describeCounts(computeFigures(await weft.store.listTasks(runId)).counts).replaceAll(' · ', ', ');
     const took = outcome.run.startedAt && outcome.run.finishedAt ? ` in ${formatDuration(outcome.run.finishedAt - outcome.run.startedAt)}` : '';
     process.stderr.write(`weft: run ${runId} ${interrupted ? 'interrupted' : outcome.run.status}${took} (${summary})\n`);
     if (!interrupted) process.stderr.write(`weft: report: weft report ${runId}\n`);

@@ -1,6 +1,5 @@
 /** Health, Prometheus metrics, the OpenAPI document and its docs page, stats and the audit log. */
 import { z } from 'zod';
-import { TERMINAL_TASK_STATUSES } from '../../core/task.js';
 import { iso } from '../../engine/run-status.js';
 import { computeStats } from '../../engine/run-report.js';
 import type { TaskRecord } from '../../store/records.js';
@@ -82,22 +81,9 @@ export function registerSystemRoutes(app: ZodApp, deps: ServerDeps): void {
       const tasksByRun = new Map<string, TaskRecord[]>();
       for (const r of runs) tasksByRun.set(r.id, await weft.store.listTasks(r.id));
       const base = computeStats(runs, tasksByRun);
-      let finished = 0;
-      let first = Infinity;
-      let last = -Infinity;
-      for (const tasks of tasksByRun.values()) {
-        for (const t of tasks) {
-          if (t.finishedAt === null || t.status === 'done' || !TERMINAL_TASK_STATUSES.includes(t.status)) continue;
-          finished++;
-          first = Math.min(first, t.startedAt ?? t.finishedAt);
-          last = Math.max(last, t.finishedAt);
-        }
-      }
-      const hours = (last - first) / 3_600_000;
       return {
         ...base,
         tasksByStatus: await weft.store.countTasks(),
-        throughputPerHour: finished > 0 && hours > 0 ? Math.round((finished / hours) * 10) / 10 : null,
       };
     },
   );

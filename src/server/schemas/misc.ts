@@ -59,14 +59,19 @@ export const stats = z.object({
   tasksProcessed: z.number(),
   succeeded: z.number(),
   failed: z.number(),
-  successRate: z.number().nullable().describe('Percent of processed tasks that succeeded'),
+  blocked: z.number(),
+  cancelled: z.number(),
+  running: z.number(),
+  pending: z.number(),
+  activeMs: z.number().describe('Time during which at least one task was running'),
+  successRate: z.number().nullable().describe('Percent of the tasks that ran (succeeded or failed) which succeeded'),
   averageTaskMs: z.number().nullable(),
   attempts: z.number(),
   tasksRetried: z.number(),
   averageRunMs: z.number().nullable(),
   lastRunAt: isoTime.nullable(),
   tasksByStatus: z.record(z.string(), z.number()).describe('Every stored task, by status'),
-  throughputPerHour: z.number().nullable().describe('Tasks finished per hour over the included runs'),
+  throughputPerHour: z.number().nullable().describe('Tasks that ran, per hour of time during which tasks were running'),
 });
 
 export const whoami = z.object({

@@ -1,5 +1,6 @@
 /** Plans and runs: request bodies and the shapes of `weft plan --json` and `weft status --json`. */
 import { z } from 'zod';
+import { FIGURE_BUCKETS, type FigureBucket } from '../../core/run-figures.js';
 import { PRIORITIES, TASK_STATUSES, TASK_TYPES } from '../../core/task.js';
 import { ERROR_CATEGORIES, RUN_STATUSES } from '../../store/records.js';
 import { agentName, isoTimeOrNull, text } from './common.js';
@@ -56,9 +57,40 @@ const statusAttempt = z.looseObject({
   errorCategory: z.enum(ERROR_CATEGORIES).nullable(),
 });
 
+const bucketCounts = z.object(Object.fromEntries(FIGURE_BUCKETS.map((b) => [b, z.number()])) as Record<FigureBucket, z.ZodNumber>);
+
+/** The honest figures of a run (`src/core/run-figures.ts`). */
+export const runFigures = z
+  .object({
+    total: z.number(),
+    counts: bucketCounts.describe('Tasks by outcome, counted apart (pending includes ready)'),
+    open: z.number().describe('Tasks this run has to do (total minus done)'),
+    finished: z.number(),
+    ran: z.number().describe('Tasks that ran to an outcome: succeeded + failed'),
+    successRate: z.number().nullable().describe('Percent of the tasks that ran which succeeded'),
+    activeMs: z.number().describe('Time during which at least one task was running'),
+    throughputPerHour: z.number().nullable().describe('Tasks that ran, per hour of active time'),
+    failures: z.array(z.object({ id: z.string(), status: z.enum(['failed', 'cancelled']), blocks: z.number().describe('Tasks it blocks') })),
+  })
+  .describe('Counts, success rate and throughput');
+
+/** The run's ETA (`src/core/estimate-eta.ts`). */
+export const runEta = z
+  .object({
+    remainingMs: z.number(),
+    finishAt: z.number().describe('Epoch milliseconds'),
+    basis: z.enum(['observed', 'estimates', 'done']),
+    samples: z.number().describe('Finished attempts the pace is taken from'),
+    msPerEstimateMinute: z.number(),
+    openTasks: z.number(),
+  })
+  .describe('When the run is expected to end: the remaining DAG simulated with the run\'s concurrency and the observed pace');
+
 /** `weft status --json`. */
 export const runStatus = z.looseObject({
   run: runJson,
+  figures: runFigures,
+  eta: runEta,
   tasks: z.array(
     z.looseObject({
       id: z.string(),
