@@ -130,8 +130,9 @@ describe('terminal', () => {
     view();
     // Replay the terminal: each "\x1b[NA\x1b[0J" erases the last N lines.
     const lines: string[] = [];
-    for (const part of out.text().split(/(\x1b\[\d+A\x1b\[0J)/)) {
-      const erase = /\x1b\[(\d+)A/.exec(part);
+    const ESC = String.fromCharCode(27);
+    for (const part of out.text().split(new RegExp(`(${ESC}\\[\\d+A${ESC}\\[0J)`))) {
+      const erase = new RegExp(`^${ESC}\\[(\\d+)A`).exec(part);
       if (erase) lines.splice(lines.length - Number(erase[1]));
       else lines.push(...part.split('\n').slice(0, -1));
     }
