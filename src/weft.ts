@@ -33,6 +33,8 @@ export interface OpenWeftOptions {
   db?: string;
   cwd?: string;
   configPath?: string;
+  /** A command that only reads: a missing SQLite file is an error instead of being created. */
+  readOnly?: boolean;
 }
 
 export interface StartRunOptions {
@@ -245,6 +247,6 @@ function stripAnalysis(t: Plan['tasks'][number]): TaskSpec {
 export async function openWeft(options: OpenWeftOptions = {}): Promise<Weft> {
   const cwd = options.cwd ?? process.cwd();
   const { config } = await loadConfig({ cwd, ...(options.configPath ? { path: options.configPath } : {}) });
-  const store = await openStore(options.db ?? process.env.WEFT_DB ?? config.db ?? resolveDbSpec(undefined, {}));
+  const store = await openStore(resolveDbSpec(options.db, process.env, config.db), { readOnly: options.readOnly ?? false });
   return new Weft(config, store, cwd);
 }

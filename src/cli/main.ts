@@ -4,7 +4,16 @@ import { CommanderError } from 'commander';
 import { exitCodeFor, WeftError } from '../core/errors.js';
 import { createProgram } from './program.js';
 
+/** Output piped into `head` and the like: when the reader goes away, stop quietly (exit 0, no stack trace). */
+function endQuietlyOnClosedPipe(stream: NodeJS.WriteStream): void {
+  stream.on('error', (err: NodeJS.ErrnoException) => {
+    if (err.code === 'EPIPE') process.exit(process.exitCode ?? 0);
+    throw err;
+  });
+}
+
 async function main(): Promise<void> {
+  endQuietlyOnClosedPipe(process.stdout);
   const program = createProgram();
   try {
     await program.parseAsync(process.argv);

@@ -2,7 +2,8 @@
 import { SourceError } from '../core/errors.js';
 import { parseEstimate } from './estimate.js';
 import { scanBlocks, type BlockToken } from './markdown-blocks.js';
-import { META_KEYS, type ChecklistItem, type MetaKey, type RequirementSection, type RequirementsDoc } from './requirements-doc.js';
+import { closeIds } from '../core/close-match.js';
+import { META_KEY_TABLE, META_KEYS, type ChecklistItem, type MetaKey, type RequirementSection, type RequirementsDoc } from './requirements-doc.js';
 import { slugify } from './slug.js';
 
 const META_LINE = /^\s*(?:[-*+]\s+)?(?:\*\*|__)?([A-Za-z][A-Za-z -]*?)(?:\*\*|__)?\s*:\s*(?:\*\*|__)?\s*(.*?)\s*$/;
@@ -70,14 +71,23 @@ function parseSection(tokens: BlockToken[], lines: string[], section: Section, f
   skip[section.start] = 1;
   let row = section.start + 1;
   while (row < section.end && lines[row]!.trim() === '') row++;
+  const firstMetaRow = row;
   for (; row < section.end; row++) {
     const m = META_LINE.exec(lines[row]!);
-    const raw = m?.[1]!.toLowerCase();
+    if (!m) break;
+    const raw = m[1]!.toLowerCase();
     // Normalizing `Depends-On` and odd spacing only when present keeps the common case allocation-free.
-    const key = (raw !== undefined && /-|\s\s|[^\S ]/.test(raw) ? raw.replace(/-/g, ' ').replace(/\s+/g, ' ') : raw) as MetaKey | undefined;
-    if (!m || !key || !(META_KEYS as readonly string[]).includes(key)) break;
-    meta[key] = { value: m[2]!, line: row + 1 };
-    skip[row] = 1;
+    const key = /-|\s\s|[^\S ]/.test(raw) ? raw.replace(/-/g, ' ').replace(/\s+/g, ' ').trim() : raw;
+    if (isMetaKey(key)) {
+      const first = meta[key];
+      if (first) throw new SourceError(file, row + 1, `"${m[1]}:" given twice for "${id}" (first at ${file}:${first.line}); keep one line`);
+      meta[key] = { value: m[2]!, line: row + 1 };
+      skip[row] = 1;
+      continue;
+    }
+    const unknown = unknownKey(m[1]!, key, m[2]!, row > firstMetaRow);
+    if (unknown) throw new SourceError(file, row + 1, unknown);
+    break;
   }
 
   const items: ChecklistItem[] = [];
@@ -153,6 +163,26 @@ function parseSection(tokens: BlockToken[], lines: string[], section: Section, f
   for (let r = section.start; r < section.end; r++) kept.push(skip[r] === 1 ? '' : lines[r]!);
   const description = trimBlock(kept);
   return { id, title, line: headingLine, meta, description, acceptanceCriteria, items };
+}
+
+function isMetaKey(key: string): key is MetaKey {
+  return (META_KEYS as readonly string[]).includes(key);
+}
+
+/**
+ * The error for a `Key: value` line in the metadata block whose key is not known, or null when the
+ * line is prose. A known alias (`Dependencies:`) or a near miss (`Prority:`) is an error anywhere in
+ * the block; any other short key only after a known key line, since a description may well start
+ * with "Note: ...".
+ */
+function unknownKey(written: string, key: string, value: string, afterMeta: boolean): string | null {
+  if (value === '' || value.startsWith('//') || key.split(' ').length > 3) return null;
+  const alias = META_KEY_TABLE.find((k) => (k.aliases as readonly string[]).includes(key));
+  const close = alias ? [alias.label] : closeIds(key, META_KEYS, 1).map((k) => META_KEY_TABLE.find((t) => t.key === k)!.label);
+  if (close.length === 0 && !afterMeta) return null;
+  const known = META_KEY_TABLE.map((k) => `${k.label}:`).join(', ');
+  const hint = close.length > 0 ? `did you mean "${close[0]}:"?` : `known keys: ${known}`;
+  return `unknown metadata key "${written}:" (${hint})`;
 }
 
 function collapse(s: string): string {

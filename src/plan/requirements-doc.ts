@@ -6,8 +6,28 @@ export interface MetaValue {
   line: number;
 }
 
-export const META_KEYS = ['type', 'priority', 'depends on', 'files', 'estimate', 'agent'] as const;
-export type MetaKey = (typeof META_KEYS)[number];
+/**
+ * The metadata keys a requirement may have, as `Key: value` lines right under its heading: the one
+ * table the parser, its errors (did-you-mean) and the docs use. `key` is the lower-case form matched
+ * (hyphens and runs of spaces read as one space); `aliases` are words people write for it, which are
+ * an error that names the key meant. Add a key here and read it from `RequirementSection.meta`.
+ */
+export const META_KEY_TABLE = [
+  { key: 'type', label: 'Type', aliases: ['kind', 'task type'] },
+  { key: 'priority', label: 'Priority', aliases: ['prio', 'importance'] },
+  {
+    key: 'depends on',
+    label: 'Depends on',
+    aliases: ['dependencies', 'dependency', 'depends', 'depend on', 'requires', 'required', 'after', 'blocked by', 'needs', 'prerequisites', 'deps'],
+  },
+  { key: 'files', label: 'Files', aliases: ['file', 'paths'] },
+  { key: 'estimate', label: 'Estimate', aliases: ['effort', 'duration', 'time', 'size'] },
+  { key: 'agent', label: 'Agent', aliases: ['backend', 'model'] },
+] as const;
+
+/** Every known metadata key, lower case. */
+export const META_KEYS = META_KEY_TABLE.map((k) => k.key);
+export type MetaKey = (typeof META_KEY_TABLE)[number]['key'];
 
 export interface ChecklistItem {
   text: string;

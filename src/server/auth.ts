@@ -47,6 +47,8 @@ const PUBLIC_PREFIXES = ['/api/v1/webhooks/'];
 export function resolveTokens(env: NodeJS.ProcessEnv, configured: readonly { name: string; role: Role; env: string }[] = []): ApiToken[] {
   const tokens: ApiToken[] = [];
   const main = env.WEFT_API_TOKEN?.trim();
+  // A blank token must not turn auth off: that is a deployment mistake, not a choice.
+  if (main === '') throw new InputError('WEFT_API_TOKEN is set but empty: set a token of at least 16 characters, or unset it', { env: 'WEFT_API_TOKEN' });
   if (main) tokens.push({ name: 'WEFT_API_TOKEN', role: 'admin', token: main });
   for (const t of configured) {
     const value = env[t.env]?.trim();

@@ -6,7 +6,7 @@ import { computeStats, formatDuration, problemsFirst, reportJson, reportMarkdown
 import { iso, loadRunStatus, resolveRunId } from '../../engine/run-status.js';
 import type { TaskRecord } from '../../store/records.js';
 import { printJson, useColor } from '../output.js';
-import { DB_HELP, withWeft } from '../with-weft.js';
+import { DB_HELP, withReadOnlyWeft } from '../with-weft.js';
 
 const STATUS_STYLE: Record<string, Parameters<typeof styleText>[0]> = {
   succeeded: 'green', done: 'green', failed: 'red', blocked: 'yellow', cancelled: 'dim', running: 'cyan', ready: 'blue', pending: 'dim',
@@ -21,7 +21,7 @@ export function registerInspectCommands(program: Command): void {
     .option('--db <db>', DB_HELP)
     .option('--json', 'print the status JSON')
     .action(async (runId: string | undefined, flags: { db?: string; json?: boolean }) => {
-      await withWeft(flags, async (weft) => {
+      await withReadOnlyWeft(flags, async (weft) => {
         const status = await loadRunStatus(weft.store, await resolveRunId(weft.store, runId));
         if (flags.json) return printJson(status);
         const color = useColor();
@@ -56,7 +56,7 @@ export function registerInspectCommands(program: Command): void {
     .option('--limit <n>', 'how many', '20')
     .option('--json', 'print JSON')
     .action(async (flags: { db?: string; json?: boolean; limit: string }) => {
-      await withWeft(flags, async (weft) => {
+      await withReadOnlyWeft(flags, async (weft) => {
         const runs = await weft.store.listRuns(Math.max(1, Number(flags.limit) || 20));
         if (flags.json) {
           return printJson(runs.map((r) => ({ id: r.id, title: r.title, status: r.status, agent: r.agent, createdAt: iso(r.createdAt), startedAt: iso(r.startedAt), finishedAt: iso(r.finishedAt), branch: r.branch })));
@@ -76,7 +76,7 @@ export function registerInspectCommands(program: Command): void {
     .option('--db <db>', DB_HELP)
     .addOption(new Option('--format <format>', 'report format').choices(['md', 'json']).default('md'))
     .action(async (runId: string | undefined, flags: { db?: string; format: string }) => {
-      await withWeft(flags, async (weft) => {
+      await withReadOnlyWeft(flags, async (weft) => {
         const status = await loadRunStatus(weft.store, await resolveRunId(weft.store, runId));
         if (flags.format === 'json') printJson(reportJson(status));
         else process.stdout.write(reportMarkdown(status));
@@ -89,7 +89,7 @@ export function registerInspectCommands(program: Command): void {
     .option('--db <db>', DB_HELP)
     .option('--json', 'print JSON')
     .action(async (flags: { db?: string; json?: boolean }) => {
-      await withWeft(flags, async (weft) => {
+      await withReadOnlyWeft(flags, async (weft) => {
         const runs = await weft.store.listRuns();
         const tasks = new Map<string, TaskRecord[]>();
         for (const r of runs) tasks.set(r.id, await weft.store.listTasks(r.id));

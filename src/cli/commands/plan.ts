@@ -56,7 +56,7 @@ export function newPlanId(now = Date.now()): string {
 export async function savePlan(plan: Plan, source: string, dbFlag: string | undefined, configDb?: string): Promise<string> {
   // Loaded on demand: the store's drivers are most of the CLI's start-up time and most commands never need them.
   const { openStore, resolveDbSpec } = await import('../../store/open-store.js');
-  const store = await openStore(resolveDbSpec(dbFlag ?? (process.env.WEFT_DB || configDb)));
+  const store = await openStore(resolveDbSpec(dbFlag, process.env, configDb));
   try {
     const now = Date.now();
     const saved = await store.savePlan(plan, { id: newPlanId(now), source, createdAt: now });

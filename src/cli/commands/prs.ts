@@ -7,7 +7,7 @@ import { cleanupPullRequests, listForCli, parseAge, pullRequestJson, statsJson, 
 import { PrTracker, type TrackOutcome } from '../../forge/pr-tracker.js';
 import { PR_STATES, type PullRequestStats } from '../../store/pr-records.js';
 import { printJson } from '../output.js';
-import { DB_HELP, withWeft } from '../with-weft.js';
+import { DB_HELP, withReadOnlyWeft, withWeft } from '../with-weft.js';
 
 interface ListFlags {
   db?: string;
@@ -33,7 +33,8 @@ export function registerPrsCommand(program: Command): void {
       if (flags.state && !(PR_STATES as readonly string[]).includes(flags.state)) {
         throw new InputError(`--state must be one of ${PR_STATES.join(', ')}, got "${flags.state}"`);
       }
-      await withWeft(flags, async (weft) => {
+      const open = flags.watch ? withWeft : withReadOnlyWeft;
+      await open(flags, async (weft) => {
         if (flags.watch) {
           const seconds = flags.interval !== undefined ? Number(flags.interval) : weft.config.pr.pollSeconds || 60;
           if (!Number.isFinite(seconds) || seconds <= 0) throw new InputError(`--interval must be a positive number of seconds, got "${flags.interval}"`);
@@ -80,7 +81,7 @@ export function registerPrsCommand(program: Command): void {
     .action(async (_flags: unknown, cmd: Command) => {
       // Options given after `prs` land on the parent command: read both.
       const flags = cmd.optsWithGlobals<{ db?: string; run?: string; json?: boolean }>();
-      await withWeft(flags, async (weft) => {
+      await withReadOnlyWeft(flags, async (weft) => {
         const stats = await weft.store.pullRequestStats(flags.run);
         if (flags.json) return printJson(statsJson(stats));
         process.stdout.write(`${formatStats(stats)}\n`);

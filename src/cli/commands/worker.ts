@@ -62,7 +62,8 @@ export function registerWorkerCommand(program: Command): void {
       const log = (line: string) => process.stderr.write(`weft worker: ${line}\n`);
       const { loadConfig } = await import('../../config/load-config.js');
       const { config } = await loadConfig();
-      const spec = flags.db ?? process.env.WEFT_DB ?? config.db ?? '.weft/weft.db';
+      const { resolveDbSpec } = await import('../../store/open-store.js');
+      const spec = resolveDbSpec(flags.db, process.env, config.db);
       assertSharedDb(spec);
       const { redactUrl, resolveRedisUrl, startBullmqWorker } = await import('../../queue/bullmq-queue.js');
       let redisUrl: string;
