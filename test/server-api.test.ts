@@ -189,15 +189,19 @@ describe('server API', () => {
     assert.equal(memory.entries[0]?.taskId, 'C');
 
     // Task detail: prompt, attempts, and the log the engine wrote.
-    const detail = await json<{ task: ApiTask; critical: boolean; attempts: { status: string; outputTail: string }[]; prompt: string }>(app, 'GET', `/api/v1/runs/${id}/tasks/C`);
+    const detail = await json<{ task: ApiTask; critical: boolean; attempts: { status: string; outputTail: string }[]; prompt: string }>(app, 'GET', `/api/v1/runs/${id}/tasks/C?include=prompt`);
     assert.equal(detail.task.id, `${id}:C`);
     assert.equal(detail.critical, true);
     assert.equal(detail.attempts[0]?.status, 'succeeded');
     assert.match(detail.prompt, /Catalog/);
     assert.match(detail.prompt, /Context for every task/);
     assert.match(detail.attempts[0]?.outputTail ?? '', /simulated agent output for C/);
-    const same = await json<{ task: ApiTask }>(app, 'GET', `/api/v1/tasks/${encodeURIComponent(`${id}:C`)}`);
+    const same = await json<{ task: ApiTask; critical: boolean; prompt: string | null }>(app, 'GET', `/api/v1/tasks/${encodeURIComponent(`${id}:C`)}`);
     assert.equal(same.task.title, 'Catalog');
+    assert.equal(same.critical, true);
+    assert.equal(same.prompt, null, 'the prompt is built only when asked for');
+    const badInclude = await json<ApiError>(app, 'GET', `/api/v1/tasks/${encodeURIComponent(`${id}:C`)}?include=secrets`, undefined, 400);
+    assert.match(badInclude.error.message, /include/);
 
     const stats = await json<{ tasksProcessed: number; successRate: number; tasksByStatus: Record<string, number> }>(app, 'GET', '/api/v1/stats');
     assert.equal(stats.tasksProcessed, 4);
@@ -305,7 +309,7 @@ describe('server API', () => {
     const putBad = await json<ApiError>(app, 'PUT', `/api/v1/tasks/${ref}`, { agent: '/bin/sh -c x' }, 400);
     assert.match(putBad.error.message, /^agent:/);
     await json<ApiError>(app, 'PUT', `/api/v1/tasks/${ref}`, {}, 400);
-    const got = await json<{ task: ApiTask; prompt: string }>(app, 'GET', `/api/v1/tasks/${ref}`);
+    const got = await json<{ task: ApiTask; prompt: string }>(app, 'GET', `/api/v1/tasks/${ref}?include=prompt`);
     assert.equal(got.task.priority, 'critical');
     assert.match(got.prompt, /Document the whole API/);
     const deleted = await json<ApiTask>(app, 'DELETE', `/api/v1/tasks/${ref}`);

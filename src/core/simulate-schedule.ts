@@ -11,7 +11,14 @@ export interface SimNode extends GraphNode {
   started?: boolean;
 }
 
-export type SchedulePolicy = 'critical-path' | 'phase-by-phase';
+/**
+ * `critical-path` is weft's engine rule; the others are what a user would otherwise pick, kept for
+ * the schedule-quality benchmark: `fcfs` starts ready tasks in the order they became ready,
+ * `taskmaster` follows Task Master's `next` (priority, then fewest dependencies, then id), and
+ * `phase-by-phase` waits for a whole phase before starting the next.
+ */
+export const SCHEDULE_POLICIES = ['critical-path', 'phase-by-phase', 'fcfs', 'taskmaster'] as const;
+export type SchedulePolicy = (typeof SCHEDULE_POLICIES)[number];
 
 export interface SimulationResult {
   makespanMinutes: number;
@@ -79,8 +86,18 @@ export function simulateSchedule(nodes: readonly SimNode[], workers: number, pol
   const open = (i: number) => nodes[i]!.done !== true;
   const rank = (i: number) => PRIORITY_RANK[nodes[i]!.priority ?? 'medium'];
   const started = (i: number) => nodes[i]!.started === true;
+  // Order in which tasks became ready (fcfs), and dependency counts (taskmaster).
+  const readySeq = new Int32Array(n);
+  let seq = 0;
+  const depCount = (i: number) => graph.depStart[i + 1]! - graph.depStart[i]!;
   const before = (x: number, y: number) => {
     if (started(x) !== started(y)) return started(x);
+    if (policy === 'fcfs') return readySeq[x] !== readySeq[y] ? readySeq[x]! < readySeq[y]! : x < y;
+    if (policy === 'taskmaster') {
+      if (rank(x) !== rank(y)) return rank(x) < rank(y);
+      if (depCount(x) !== depCount(y)) return depCount(x) < depCount(y);
+      return x < y;
+    }
     if (policy === 'phase-by-phase' && a.phase[x] !== a.phase[y]) return a.phase[x]! < a.phase[y]!;
     if (a.tail[x] !== a.tail[y]) return a.tail[x]! > a.tail[y]!;
     if (rank(x) !== rank(y)) return rank(x) < rank(y);
@@ -91,7 +108,11 @@ export function simulateSchedule(nodes: readonly SimNode[], workers: number, pol
     for (let e = graph.depStart[i]!; e < graph.depStart[i + 1]!; e++) if (open(graph.deps[e]!)) waiting[i]!++;
   }
   const ready = new Heap<number>(before);
-  for (let i = 0; i < n; i++) if (open(i) && waiting[i] === 0) ready.push(i);
+  const makeReady = (i: number) => {
+    readySeq[i] = seq++;
+    ready.push(i);
+  };
+  for (let i = 0; i < n; i++) if (open(i) && waiting[i] === 0) makeReady(i);
   const running = new Heap<{ end: number; i: number }>((x, y) => x.end < y.end || (x.end === y.end && x.i < y.i));
   const start = new Float64Array(n).fill(-1);
   const remainingInPhase = new Int32Array(a.phases.length + 1);
@@ -119,7 +140,7 @@ export function simulateSchedule(nodes: readonly SimNode[], workers: number, pol
       if (--remainingInPhase[a.phase[i]!]! === 0) while (currentPhase < a.phases.length && remainingInPhase[currentPhase] === 0) currentPhase++;
       for (let e = graph.dependentStart[i]!; e < graph.dependentStart[i + 1]!; e++) {
         const s = graph.dependents[e]!;
-        if (open(s) && --waiting[s]! === 0) ready.push(s);
+        if (open(s) && --waiting[s]! === 0) makeReady(s);
       }
     }
   }

@@ -16,6 +16,7 @@ import { installAuth, resolveTokens, type ApiToken } from './auth.js';
 import { installErrorHandler } from './error-handler.js';
 import { EventHub, LIVE_EVENTS } from './event-hub.js';
 import { ListCache } from './list-cache.js';
+import { RunPlanCache } from './run-plan-cache.js';
 import { createMetrics } from './metrics.js';
 import { registerDashboardRoutes } from './routes/dashboard.js';
 import { registerDeploymentRoutes } from './routes/deployment.js';
@@ -77,6 +78,7 @@ export async function buildServer(opts: BuildServerOptions): Promise<FastifyInst
   const hub = new EventHub(weft.store, bus, opts.eventPollMs ? { pollMs: opts.eventPollMs } : {});
   const metrics = createMetrics(weft.store, bus, () => executor.activeIds().length);
   const listCache = new ListCache(weft.store, opts.listCacheMs ?? 1000);
+  const plans = new RunPlanCache(weft.store);
   // An engine event of a run executed here means some task changed.
   const forget = () => listCache.invalidate();
   for (const name of LIVE_EVENTS) bus.on(name, forget);
@@ -98,7 +100,10 @@ export async function buildServer(opts: BuildServerOptions): Promise<FastifyInst
   // After the handler changed the store and before the caller hears of it: no page read before the
   // change survives (a read still under way when this runs is not cached either).
   app.addHook('onSend', async (request, _reply, payload) => {
-    if (request.method !== 'GET' && request.method !== 'HEAD') listCache.invalidate();
+    if (request.method !== 'GET' && request.method !== 'HEAD') {
+      listCache.invalidate();
+      plans.invalidate();
+    }
     return payload;
   });
 
@@ -150,6 +155,7 @@ export async function buildServer(opts: BuildServerOptions): Promise<FastifyInst
     authEnabled: tokens.length > 0,
     keepAliveMs: opts.keepAliveMs ?? 15_000,
     listCache,
+    plans,
     validateResponses: opts.validateResponses ?? false,
   };
   registerSystemRoutes(app, deps);

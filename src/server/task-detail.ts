@@ -8,6 +8,7 @@ import { buildPrompt, createTemplateLoader, type TaskMemory } from '../prompt/in
 import type { RunRecord, TaskRecord } from '../store/records.js';
 import type { Weft } from '../weft.js';
 import { attemptToApi, taskToApi } from './api-json.js';
+import type { RunPlanCache } from './run-plan-cache.js';
 
 const LOG_TAIL_BYTES = 16 * 1024;
 
@@ -40,31 +41,33 @@ export function taskLogPath(weft: Weft, runId: string, taskId: string): string {
   return join(weft.dataDir, 'logs', runId, `${taskId.replace(/[^\w.-]/g, '_')}.log`);
 }
 
-/** Loads the detail of one task of a run. */
-export async function loadTaskDetail(weft: Weft, run: RunRecord, task: TaskRecord) {
+/** The prompt the task's agent receives (without retry feedback), or null when a template fails. */
+async function promptOf(weft: Weft, plan: Plan, task: TaskRecord): Promise<string | null> {
   const { store, config } = weft;
-  const [tasks, attempts] = await Promise.all([store.listTasks(run.id), store.listAttempts(run.id, task.id)]);
-  const plan = planOfRun(run, tasks);
-  const planned = plan.tasks.find((t) => t.id === task.id);
-  let prompt: string | null = null;
   try {
     const memory = new Map<string, TaskMemory>();
-    for (const dep of tasks.filter((t) => task.dependsOn.includes(t.id))) {
-      const r = dep.result as { summary?: string | null; filesChanged?: string[]; commits?: string[] } | null;
-      if (r) memory.set(dep.id, { summary: r.summary ?? `${dep.id} succeeded`, filesChanged: r.filesChanged ?? [], commits: r.commits ?? [] });
+    const deps = await Promise.all(task.dependsOn.map((id) => store.getTask(task.runId, id)));
+    for (const dep of deps) {
+      const r = dep?.result as { summary?: string | null; filesChanged?: string[]; commits?: string[] } | null | undefined;
+      if (dep && r) memory.set(dep.id, { summary: r.summary ?? `${dep.id} succeeded`, filesChanged: r.filesChanged ?? [], commits: r.commits ?? [] });
     }
     const loader = createTemplateLoader(config.prompt.templates ? { overrideDir: config.prompt.templates } : {});
-    prompt = (await buildPrompt(plan, task.id, { memory, loader, ...(config.prompt.maxChars ? { maxChars: config.prompt.maxChars } : {}) })).text;
+    return (await buildPrompt(plan, task.id, { memory, loader, ...(config.prompt.maxChars ? { maxChars: config.prompt.maxChars } : {}) })).text;
   } catch {
     // A template error must not hide the rest of the task.
-    prompt = null;
+    return null;
   }
+}
+
+/** Loads the detail of one task of a run; the prompt is built only when asked for (`include: ['prompt']`). */
+export async function loadTaskDetail(weft: Weft, plans: RunPlanCache, run: RunRecord, task: TaskRecord, opts: { include?: readonly string[] } = {}) {
+  const [attempts, analyzed, logTail] = await Promise.all([weft.store.listAttempts(run.id, task.id), plans.get(run), tail(taskLogPath(weft, run.id, task.id))]);
   return {
     task: taskToApi(task),
-    critical: planned?.critical ?? false,
+    critical: analyzed.critical.has(task.id),
     attempts: attempts.map(attemptToApi),
     result: task.result,
-    prompt,
-    logTail: await tail(taskLogPath(weft, run.id, task.id)),
+    prompt: opts.include?.includes('prompt') ? await promptOf(weft, analyzed.plan, task) : null,
+    logTail,
   };
 }

@@ -4,6 +4,7 @@ import type { ZodTypeProvider } from 'fastify-type-provider-zod';
 import type { EngineEvents } from '../engine/events.js';
 import type { Weft } from '../weft.js';
 import type { EventHub } from './event-hub.js';
+import type { RunPlanCache } from './run-plan-cache.js';
 import type { ListCache } from './list-cache.js';
 import type { ServerMetrics } from './metrics.js';
 import type { RunExecutor } from './run-executor.js';
@@ -25,6 +26,8 @@ export interface ServerDeps {
   keepAliveMs: number;
   /** Task list pages, until something changes. */
   listCache: ListCache;
+  /** Analyzed plans of runs (critical path), until a spec changes. */
+  plans: RunPlanCache;
   /** Whether responses are checked against their schemas. */
   validateResponses: boolean;
 }

@@ -8,8 +8,8 @@ import { planToJson } from '../../plan/render/plan-json.js';
 import { assertApiAgent } from '../api-agent.js';
 import { errors, runId } from '../schemas/common.js';
 import { cancelResult, planBody, planJson, runBody, runGraph, runList, runListQuery, runReportQuery, runStatus } from '../schemas/runs.js';
-import { runTaskParams, taskDetail } from '../schemas/tasks.js';
-import { loadTaskDetail, planOfRun } from '../task-detail.js';
+import { runTaskParams, taskDetail, taskDetailQuery } from '../schemas/tasks.js';
+import { loadTaskDetail } from '../task-detail.js';
 import { createRetryRun, requireRun, requireTask } from '../work-items.js';
 import type { ServerDeps, ZodApp } from '../zod-app.js';
 
@@ -95,9 +95,7 @@ export function registerRunRoutes(app: ZodApp, deps: ServerDeps): void {
     { schema: { tags: ['runs'], summary: 'The run\'s dependency graph with statuses and the critical path', params: runParams, response: { 200: runGraph, ...errors(400, 404) } } },
     async (request) => {
       const run = await requireRun(weft, request.params.id);
-      const tasks = await weft.store.listTasks(run.id);
-      const p = planOfRun(run, tasks);
-      const critical = new Set(p.criticalPath);
+      const [tasks, { plan: p, critical }] = await Promise.all([weft.store.listTasks(run.id), deps.plans.get(run)]);
       return {
         runId: run.id,
         nodes: tasks.map((t) => ({
@@ -204,15 +202,15 @@ export function registerRunRoutes(app: ZodApp, deps: ServerDeps): void {
     {
       schema: {
         tags: ['runs'],
-        summary: 'One task of a run: attempts, result, prompt and log tail',
+        summary: 'One task of a run: attempts, result and log tail (and its prompt with `?include=prompt`)',
         params: runTaskParams,
+        querystring: taskDetailQuery,
         response: { 200: taskDetail, ...errors(400, 404) },
       },
     },
     async (request) => {
-      const run = await requireRun(weft, request.params.id);
-      const task = await requireTask(weft, run.id, request.params.taskId);
-      return loadTaskDetail(weft, run, task);
+      const [run, task] = await Promise.all([requireRun(weft, request.params.id), requireTask(weft, request.params.id, request.params.taskId)]);
+      return loadTaskDetail(weft, deps.plans, run, task, { include: request.query.include });
     },
   );
 }

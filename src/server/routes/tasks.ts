@@ -6,7 +6,7 @@ import { memoryToApi, taskToApi } from '../api-json.js';
 import { startTask } from '../delegate.js';
 import { agentName, errors } from '../schemas/common.js';
 import { memoryQuery, memoryResult } from '../schemas/misc.js';
-import { taskCreateBody, taskDetail, taskIdParams, taskJson, taskPage, taskQuery, taskUpdateBody } from '../schemas/tasks.js';
+import { taskCreateBody, taskDetail, taskDetailQuery, taskIdParams, taskJson, taskPage, taskQuery, taskUpdateBody } from '../schemas/tasks.js';
 import { loadTaskDetail } from '../task-detail.js';
 import { parseTaskRef } from '../task-ref.js';
 import { createAdhocTask, requireRun, requireTask, settleIdleRun } from '../work-items.js';
@@ -66,11 +66,19 @@ export function registerTaskRoutes(app: ZodApp, deps: ServerDeps): void {
 
   app.get(
     '/api/v1/tasks/:id',
-    { schema: { tags: ['tasks'], summary: 'A task with attempts, result, prompt and log tail', params: taskIdParams, response: { 200: taskDetail, ...errors(400, 404) } } },
+    {
+      schema: {
+        tags: ['tasks'],
+        summary: 'A task with attempts, result and log tail (and its prompt with `?include=prompt`)',
+        params: taskIdParams,
+        querystring: taskDetailQuery,
+        response: { 200: taskDetail, ...errors(400, 404) },
+      },
+    },
     async (request) => {
       const ref = parseTaskRef(request.params.id);
-      const run = await requireRun(weft, ref.runId);
-      return loadTaskDetail(weft, run, await requireTask(weft, ref.runId, ref.taskId));
+      const [run, task] = await Promise.all([requireRun(weft, ref.runId), requireTask(weft, ref.runId, ref.taskId)]);
+      return loadTaskDetail(weft, deps.plans, run, task, { include: request.query.include });
     },
   );
 

@@ -91,8 +91,18 @@ export const taskDetail = z.object({
   critical: z.boolean().describe('On the critical path of its run'),
   attempts: z.array(attemptJson),
   result: z.unknown().describe('What the engine kept from the successful attempt (summary, files, commits, PR)'),
-  prompt: z.string().nullable().describe('The prompt the agent receives (without retry feedback)'),
+  prompt: z.string().nullable().describe('The prompt the agent receives (without retry feedback); built only with `?include=prompt`, null otherwise'),
   logTail: z.string().nullable().describe('The end of .weft/logs/RUN/TASK.log, when present'),
 });
 
 export const runTaskParams = z.object({ id: runId, taskId: text(1000) });
+
+export const taskDetailQuery = z.strictObject({
+  include: z
+    .string()
+    .max(100)
+    .optional()
+    .transform((v) => (v ? v.split(',').map((s) => s.trim()).filter(Boolean) : []))
+    .pipe(z.array(z.enum(['prompt'], { error: () => 'expected a comma-separated list of: prompt' })))
+    .describe('Extra parts to build: `prompt` (the prompt the agent receives)'),
+});

@@ -16,7 +16,7 @@ export function TaskPanel({ runId, taskId, version, onClose }: Props) {
   const [error, setError] = useState<string | null>(null);
   useEffect(() => {
     let live = true;
-    api<TaskDetail>(`/api/v1/runs/${runId}/tasks/${encodeURIComponent(taskId)}`)
+    api<TaskDetail>(`/api/v1/runs/${runId}/tasks/${encodeURIComponent(taskId)}?include=prompt`)
       .then((d) => live && (setDetail(d), setError(null)))
       .catch((e: Error) => live && setError(e.message));
     return () => {
