@@ -11,7 +11,7 @@ import { randomBytes } from 'node:crypto';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { FlowProducer, QueueEvents, Worker, type FlowJob } from 'bullmq';
+import { FlowProducer, Worker, type FlowJob } from 'bullmq';
 import { Redis } from 'ioredis';
 import pg from 'pg';
 import { defaultConfig } from '../src/config/config-schema.js';

@@ -15,6 +15,7 @@ import { installAudit } from './audit.js';
 import { installAuth, resolveTokens, type ApiToken } from './auth.js';
 import { installErrorHandler } from './error-handler.js';
 import { EventHub, LIVE_EVENTS } from './event-hub.js';
+import { DEFAULT_RATE_LIMIT_PER_MINUTE } from './limits.js';
 import { ListCache } from './list-cache.js';
 import { RunPlanCache } from './run-plan-cache.js';
 import { createMetrics } from './metrics.js';
@@ -28,6 +29,8 @@ import { registerTaskRoutes } from './routes/tasks.js';
 import { RunExecutor } from './run-executor.js';
 import type { ServerDeps } from './zod-app.js';
 
+export { DEFAULT_RATE_LIMIT_PER_MINUTE };
+
 export interface BuildServerOptions {
   weft: Weft;
   /** The bus runs executed here emit on (one is made when absent). */
@@ -35,7 +38,7 @@ export interface BuildServerOptions {
   /** API tokens; default: WEFT_API_TOKEN and config `server.tokens`. An empty list turns auth off. */
   tokens?: ApiToken[];
   logger?: boolean;
-  /** Requests per minute per client address; 0 turns rate limiting off. Default 1200. */
+  /** Requests per minute per client address; 0 turns rate limiting off. Default DEFAULT_RATE_LIMIT_PER_MINUTE. */
   rateLimitPerMinute?: number;
   /** Largest accepted request body in bytes. Default 2 MiB. */
   bodyLimit?: number;
@@ -107,7 +110,7 @@ export async function buildServer(opts: BuildServerOptions): Promise<FastifyInst
     return payload;
   });
 
-  const perMinute = opts.rateLimitPerMinute ?? 1200;
+  const perMinute = opts.rateLimitPerMinute ?? DEFAULT_RATE_LIMIT_PER_MINUTE;
   if (perMinute > 0) {
     await app.register(fastifyRateLimit, {
       global: true,

@@ -1,6 +1,7 @@
 /** `weft serve`: the REST API, live events and the dashboard, with runs started over the API executing in this process. */
 import type { Command } from 'commander';
 import { InputError } from '../../core/errors.js';
+import { DEFAULT_RATE_LIMIT_PER_MINUTE } from '../../server/limits.js';
 import { DB_HELP } from '../with-weft.js';
 
 interface ServeFlags {
@@ -25,7 +26,7 @@ export function registerServeCommand(program: Command): void {
     .option('--host <host>', 'address to listen on (config server.host; default 127.0.0.1). Beyond loopback an API token is required')
     .option('--port <port>', 'port (config server.port; default 7077; 0 picks a free one)')
     .option('--db <db>', DB_HELP)
-    .option('--rate-limit <n>', 'requests per minute per client address; 0 turns it off', '1200')
+    .option('--rate-limit <n>', 'requests per minute per client address; 0 turns it off', String(DEFAULT_RATE_LIMIT_PER_MINUTE))
     .option('--log', 'log every request (JSON lines on stdout)')
     .addHelpText(
       'after',
@@ -33,7 +34,7 @@ export function registerServeCommand(program: Command): void {
     )
     .action(async (flags: ServeFlags) => {
       const port = flags.port !== undefined ? wholeNumber('port', flags.port, 0, 65535) : undefined;
-      const rateLimitPerMinute = wholeNumber('rate-limit', flags.rateLimit ?? '1200', 0, 10_000_000);
+      const rateLimitPerMinute = wholeNumber('rate-limit', flags.rateLimit ?? String(DEFAULT_RATE_LIMIT_PER_MINUTE), 0, 10_000_000);
       // Loaded on demand: Fastify and the engine are most of the start-up time of other commands.
       const { openWeft } = await import('../../weft.js');
       const { assertSafeListen, resolveTokens } = await import('../../server/auth.js');
