@@ -20,6 +20,7 @@ import { createSimulateAgent, simulateSettingsFromEnv } from './engine/simulate-
 import { newWorkerId } from './engine/worker-id.js';
 import { analyzePlan } from './plan/analyze-plan.js';
 import { buildPrompt, createTemplateLoader, type TaskMemory } from './prompt/index.js';
+import { codeContextSettings, createCodeContext, createGitSourceTree, wantsCodeContext, type RepoContext } from './context/index.js';
 import type { RunRecord } from './store/records.js';
 import { openStore, resolveDbSpec } from './store/open-store.js';
 import type { Store } from './store/store.js';
@@ -143,9 +144,11 @@ export class Weft {
       return b;
     };
     let workspace: GitWorkspace | null = null;
+    let integrationBranch: string | null = null;
     if (run.repo) {
       workspace = await GitWorkspace.open({ repo: run.repo, branchPrefix: config.git.branchPrefix, worktreesDir: config.git.worktreesDir });
       const info = await workspace.prepareRun(runId, run.baseBranch);
+      integrationBranch = info.branch;
       await store.updateRun(runId, { branch: info.branch, baseBranch: info.baseBranch });
     }
     // Pull requests (src/forge/pr-integration.ts); null unless the run was started with --pr or config pr.enabled.
@@ -153,6 +156,13 @@ export class Weft {
     const prHooks = prs ? { afterSuccess: prs.afterSuccess.bind(prs), waitingOutside: prs.waitingOutside.bind(prs) } : {};
 
     const loader = createTemplateLoader(config.prompt.templates ? { overrideDir: config.prompt.templates } : {});
+    // Code context is read from the integration branch's tip, so a task sees what its dependencies produced.
+    const codeContext = run.repo && integrationBranch && wantsCodeContext(config.prompt) ? createCodeContext(codeContextSettings(config.prompt)) : null;
+    const repoContextFor = async (task: TaskSpec): Promise<RepoContext | undefined> => {
+      if (!codeContext || !run.repo || !integrationBranch) return undefined;
+      // Context is a help, never a reason to fail an attempt.
+      return codeContext.forTask(task, createGitSourceTree(run.repo, integrationBranch)).catch(() => undefined);
+    };
     const promptFor = async (task: TaskSpec, _attempt: number, feedback: AttemptFeedback | undefined) => {
       const memory = new Map<string, TaskMemory>();
       for (const dep of task.dependsOn) {
@@ -160,9 +170,12 @@ export class Weft {
         const r = rec?.result as { summary?: string | null; filesChanged?: string[]; commits?: string[] } | null;
         if (r) memory.set(dep, { summary: r.summary ?? `${dep} succeeded`, filesChanged: r.filesChanged ?? [], commits: r.commits ?? [] });
       }
+      const repoContext = await repoContextFor(task);
       const built = await buildPrompt(plan, task.id, {
         memory,
         loader,
+        bestPractices: config.prompt.enhanceWithBestPractices,
+        ...(repoContext ? { repoContext } : {}),
         ...(feedback ? { feedback } : {}),
         ...(config.prompt.maxChars ? { maxChars: config.prompt.maxChars } : {}),
       });

@@ -119,8 +119,16 @@ export const weftConfigSchema = section({
   prompt: nullAsUnset(
     section({
       maxChars: wholeNumber(1).optional().describe('Upper bound on prompt size; context is trimmed to fit'),
+      maxContextSize: wholeNumber(1).optional().describe('Alias of maxChars (seed 002); maxChars wins when both are set'),
       templates: text().optional().describe('Directory of prompt templates overriding the built-in ones'),
-    }).prefault({}),
+      includeFileStructure: flag().default(true).describe("A repository map: signatures of the task's files and their neighbours"),
+      includeRelatedFiles: flag().default(true).describe("The content of the task's files and their closest neighbours, where it fits"),
+      includeCodeExamples: flag().default(true).describe('Existing definitions named like the task, as code to follow'),
+      includeDependencies: flag().default(true).describe("A summary of the project's dependency manifest (package.json, go.mod, …)"),
+      enhanceWithBestPractices: flag().default(true).describe("The task type's best-practice steps (\"How to fix this bug\", …)"),
+    })
+      .prefault({})
+      .transform(({ maxContextSize, ...rest }) => ({ ...rest, maxChars: rest.maxChars ?? maxContextSize })),
   ).describe('Prompt building'),
   git: nullAsUnset(
     section({

@@ -45,8 +45,25 @@ export const TRIM_STEPS: readonly TrimStep[] = [
   dropStep('further downstream tasks', 10, (v) => v.transitive_dependents.length > 0, (v) => {
     v.transitive_dependents = [];
   }),
+  {
+    // Whole files go first, least relevant first, as many as the excess needs.
+    section: 'related file contents',
+    importance: 12,
+    trim(vars: PromptVariables, over: number) {
+      if (vars.related_files.length === 0) return undefined;
+      let removed = 0;
+      while (vars.related_files.length > 0 && removed < over) removed += vars.related_files.pop()!.content.length + 60;
+      return vars.related_files.length === 0 ? 'related file contents' : 'related file contents (shortened)';
+    },
+  },
+  textStep('dependency manifest', 15, 200, (v) => [v.dependency_manifest], (v, [text]) => {
+    v.dependency_manifest = text ?? '';
+  }),
   textStep('relevant code', 20, 400, (v) => [v.code_context], (v, [text]) => {
     v.code_context = text ?? '';
+  }),
+  textStep('repository map', 25, 300, (v) => [v.repo_map], (v, [text]) => {
+    v.repo_map = text ?? '';
   }),
   textStep('dependency descriptions', 30, 150, (v) => v.dependencies.map((d) => d.description), (v, texts) => {
     v.dependencies.forEach((d, i) => {

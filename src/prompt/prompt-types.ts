@@ -1,5 +1,6 @@
 /** Inputs and outputs of prompt building, shared by the builder, the engine and the CLI. */
 
+import type { RepoContext } from '../context/code-context.js';
 import type { TemplateLoader } from './template-loader.js';
 
 /** What a finished task produced, as remembered for the prompts of the tasks after it. */
@@ -26,8 +27,12 @@ export interface PromptOptions {
   /** Results of finished tasks, keyed by task id. */
   memory?: ReadonlyMap<string, TaskMemory> | Readonly<Record<string, TaskMemory>>;
   feedback?: AttemptFeedback;
-  /** Surrounding code, gathered by the caller. */
+  /** Surrounding code, gathered by the caller (shown as "Relevant code", with the repository's code examples). */
   codeContext?: string;
+  /** Repository map, related files, code examples and dependency manifest (`src/context/`). */
+  repoContext?: RepoContext;
+  /** The type's "How to …" best-practice steps (config `prompt.enhanceWithBestPractices`, default true). */
+  bestPractices?: boolean;
   extraInstructions?: string;
   /** Size budget in characters; 24000 when neither this nor `maxTokens` is given. */
   maxChars?: number;

@@ -56,6 +56,12 @@ export interface PromptVariables {
   transitive_dependents: TaskRefVariables[];
   feedback: FeedbackVariables | null;
   code_context: string;
+  /** Signatures of the task's files and their neighbours, most relevant first. */
+  repo_map: string;
+  related_files: Array<{ path: string; relation: string; lang: string; content: string }>;
+  dependency_manifest: string;
+  /** Whether the type's best-practice steps are shown. */
+  best_practices: boolean;
   extra_instructions: string;
   /** Labels of what the budget left out; the header turns them into a note. */
   trimmed: string[];
@@ -87,7 +93,11 @@ export function buildPromptVariables(plan: Plan, task: PlannedTask, options: Pro
     dependents: direct.map(ref),
     transitive_dependents: transitive.map(ref),
     feedback: options.feedback ? feedbackVariables(options.feedback) : null,
-    code_context: options.codeContext?.trim() ?? '',
+    code_context: [options.codeContext?.trim() ?? '', options.repoContext?.examples.trim() ?? ''].filter((t) => t !== '').join('\n\n'),
+    repo_map: options.repoContext?.repoMap.trim() ?? '',
+    related_files: (options.repoContext?.relatedFiles ?? []).map((f) => ({ ...f })),
+    dependency_manifest: options.repoContext?.manifest.trim() ?? '',
+    best_practices: options.bestPractices ?? true,
     extra_instructions: options.extraInstructions?.trim() ?? '',
     trimmed: [],
   };

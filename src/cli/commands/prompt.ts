@@ -1,4 +1,5 @@
 /** `weft prompt`: prints the prompt a task's agent will get. */
+import { resolve } from 'node:path';
 import type { Command } from 'commander';
 import { loadConfig } from '../../config/load-config.js';
 import { loadPlan } from '../load-plan.js';
@@ -9,6 +10,8 @@ interface PromptCommandOptions {
   maxChars?: number;
   maxTokens?: number;
   templates?: string;
+  repo?: string;
+  codeContext?: boolean;
 }
 
 /** Registers `weft prompt`. */
@@ -22,6 +25,8 @@ export function registerPromptCommand(program: Command): void {
     .option('--max-chars <n>', 'size budget in characters (default: config prompt.maxChars, else 24000)', positiveInt)
     .option('--max-tokens <n>', 'size budget in estimated tokens (4 characters each)', positiveInt)
     .option('--templates <dir>', 'folder of templates replacing the bundled ones (default: config prompt.templates)')
+    .option('--repo <dir>', 'repository whose code goes into the prompt (repository map, related files)', '.')
+    .option('--no-code-context', 'leave the code context out (config prompt.include* switch its parts)')
     .action(async (file: string, taskId: string, opts: PromptCommandOptions) => {
       const { config } = await loadConfig();
       const { buildPrompt, budgetChars } = await import('../../prompt/index.js');
@@ -35,7 +40,18 @@ export function registerPromptCommand(program: Command): void {
       const maxTokens = fromFlags ? opts.maxTokens : undefined;
       const templatesDir = opts.templates ?? config.prompt.templates;
       const budget = { ...(maxChars !== undefined ? { maxChars } : {}), ...(maxTokens !== undefined ? { maxTokens } : {}) };
-      const built = await buildPrompt(plan, taskId, { ...budget, ...(templatesDir !== undefined ? { templatesDir } : {}) });
+      const { codeContextSettings, createCodeContext, createFsSourceTree, wantsCodeContext } = await import('../../context/index.js');
+      const task = plan.tasks.find((t) => t.id === taskId);
+      const repoContext =
+        task && opts.codeContext !== false && wantsCodeContext(config.prompt)
+          ? await createCodeContext(codeContextSettings(config.prompt, budgetChars(budget))).forTask(task, createFsSourceTree(resolve(opts.repo ?? '.')))
+          : undefined;
+      const built = await buildPrompt(plan, taskId, {
+        ...budget,
+        bestPractices: config.prompt.enhanceWithBestPractices,
+        ...(repoContext ? { repoContext } : {}),
+        ...(templatesDir !== undefined ? { templatesDir } : {}),
+      });
       process.stdout.write(built.text);
       const limit = budgetChars(budget);
       if (built.trimmed.length > 0) process.stderr.write(`weft: trimmed to fit ${limit} characters: ${built.trimmed.join(', ')}\n`);
