@@ -212,6 +212,7 @@ export function storeConformance(name: string, factory: StoreFactory): void {
         error: null,
         output: null,
         result: null,
+        usage: null,
       });
       assert.deepEqual(await task(store, 'r', 'A'), c.task);
       assert.deepEqual(await store.listAttempts('r', 'A'), [c.attempt]);
@@ -258,6 +259,35 @@ export function storeConformance(name: string, factory: StoreFactory): void {
       assert.equal(att?.output, 'done A');
       assert.equal(att?.finishedAt, T0 + 5);
       assert.deepEqual(att?.result, { sha: 'abc' });
+    });
+
+    it('attempts keep the usage their agent reported, failed ones too, and runs total it', async ({ store }) => {
+      await makeRun(store, 'r', [nt(spec('A'), 30), nt(spec('B'), 20), nt(spec('C'), 10)]);
+      await makeRun(store, 'other', [nt(spec('X'))], T0 + 1);
+      const a1 = await store.claimNext('r', 'w', LEASE, T0);
+      assert.equal(a1?.task.id, 'A');
+      assert.equal(a1.attempt.usage, null);
+      const failedUsage = { inputTokens: 1200, outputTokens: 300, costUsd: 0.0125, turns: 2, model: 'claude-sonnet-4-5', sessionId: 's-1' };
+      await store.completeAttempt('r', 'A', a1.token, { kind: 'failed', category: 'server', message: 'HTTP 500', retryAt: T0 + 10, usage: failedUsage }, T0 + 5);
+      const a2 = await store.claimNext('r', 'w', LEASE, T0 + 20);
+      assert.equal(a2?.task.id, 'A');
+      await store.completeAttempt('r', 'A', a2.token, { kind: 'succeeded', usage: { inputTokens: 2000, outputTokens: 500, cachedInputTokens: 800, costUsd: 0.03, turns: 5 } }, T0 + 30);
+      const b = await store.claimNext('r', 'w', LEASE, T0 + 31);
+      assert.equal(b?.task.id, 'B');
+      // An agent that reports nothing leaves the attempt's usage empty.
+      await store.completeAttempt('r', 'B', b.token, { kind: 'succeeded' }, T0 + 32);
+      const c = await store.claimNext('r', 'w', LEASE, T0 + 33);
+      await store.completeAttempt('r', 'C', c!.token, { kind: 'cancelled', message: 'stop', usage: { costUsd: 0.5 } }, T0 + 34);
+      const x = await store.claimNext('other', 'w', LEASE, T0 + 35);
+      await store.completeAttempt('other', 'X', x!.token, { kind: 'succeeded', usage: { costUsd: 1, inputTokens: 10 } }, T0 + 36);
+
+      const attempts = await store.listAttempts('r', 'A');
+      assert.deepEqual(attempts.map((a) => a.usage), [failedUsage, { inputTokens: 2000, outputTokens: 500, cachedInputTokens: 800, costUsd: 0.03, turns: 5 }]);
+      assert.equal((await store.listAttempts('r', 'B'))[0]?.usage, null);
+      assert.deepEqual((await store.listAttempts('r', 'C'))[0]?.usage, { costUsd: 0.5 });
+      assert.deepEqual(await store.usageTotals('r'), { attempts: 3, inputTokens: 3200, outputTokens: 800, cachedInputTokens: 800, costUsd: 0.5425, turns: 7 });
+      assert.deepEqual(await store.usageTotals(), { attempts: 4, inputTokens: 3210, outputTokens: 800, cachedInputTokens: 800, costUsd: 1.5425, turns: 7 });
+      assert.deepEqual(await store.usageTotals('nothing-here'), { attempts: 0, inputTokens: 0, outputTokens: 0, cachedInputTokens: 0, costUsd: 0, turns: 0 });
     });
 
     it('rejects a stale or repeated completion with ConflictError and changes nothing', async ({ store }) => {

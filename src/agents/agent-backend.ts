@@ -1,5 +1,6 @@
 /** The agent backend interface: something that takes a prompt (and maybe a worktree) and changes code. */
 import type { TaskSpec } from '../core/task.js';
+import type { AgentUsage } from '../core/usage.js';
 import type { ErrorCategory, Json } from '../store/records.js';
 
 export interface AgentRequest {
@@ -18,19 +19,8 @@ export interface AgentRequest {
   log: (chunk: string) => void;
 }
 
-/** What one attempt consumed, as the agent reports it (every field optional: agents report different things). */
-export interface AgentUsage {
-  inputTokens?: number;
-  outputTokens?: number;
-  /** Prompt tokens served from the provider's cache (Anthropic cache_read, OpenAI cached_input). */
-  cachedInputTokens?: number;
-  /** Cost in US dollars, when the agent says (Claude Code's total_cost_usd). */
-  costUsd?: number;
-  turns?: number;
-  model?: string;
-  /** The agent's own session or run id (to resume or look up). */
-  sessionId?: string;
-}
+/** What one attempt consumed (defined in core so the store and the views share it). */
+export type { AgentUsage };
 
 export interface AgentResult {
   /** Tokens and cost of this attempt, where the agent reports them. */

@@ -6,6 +6,7 @@
 import { AgentError, type AgentBackend, type AgentResult } from '../agents/agent-backend.js';
 import { ConflictError } from '../core/errors.js';
 import type { TaskSpec } from '../core/task.js';
+import { cleanUsage, type AgentUsage } from '../core/usage.js';
 import type { AttemptFeedback } from '../prompt/prompt-types.js';
 import type { AttemptOutcome, Claim, ErrorCategory, Json, RunRecord, TaskRecord } from '../store/records.js';
 import type { Store } from '../store/store.js';
@@ -17,6 +18,12 @@ import { sleep } from './simulate-agent.js';
 import { isOwnerGone } from './worker-id.js';
 
 export type { AttemptFeedback };
+
+/** `{ usage }` when the agent reported any, else nothing (so outcomes stay minimal). */
+function usageOf(usage: AgentUsage | undefined): { usage?: AgentUsage } {
+  const clean = cleanUsage(usage);
+  return clean ? { usage: clean } : {};
+}
 
 /** Ends an attempt early as succeeded: its work was already integrated by an attempt cut short. */
 class RecoveredAttempt extends Error {
@@ -251,9 +258,14 @@ export class Engine {
         webUrl: result.webUrl ?? null,
         data: result.data ?? null,
       };
-      outcome = { kind: 'succeeded', result: memory, output: result.output ?? null };
+      outcome = { kind: 'succeeded', result: memory, output: result.output ?? null, ...usageOf(result.usage) };
     } catch (err) {
       outcome = err instanceof RecoveredAttempt ? { kind: 'succeeded', result: err.memory, output: null } : this.#failure(err, controller.signal, task);
+      // What the agent consumed counts even when the attempt failed after it (verify, integration) or inside it.
+      if (!(err instanceof RecoveredAttempt)) {
+        const usage = cleanUsage(err instanceof AgentError ? err.usage : undefined) ?? cleanUsage(result?.usage);
+        if (usage) outcome = { ...outcome, usage };
+      }
     } finally {
       clearInterval(heartbeat);
       clearTimeout(timeout);

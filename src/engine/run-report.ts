@@ -1,5 +1,6 @@
 /** Run reports (markdown and JSON) and cross-run statistics (seed 003's metrics). */
 import { computeFigures, describeCounts, emptyCounts, FIGURE_BUCKETS, unionLength } from '../core/run-figures.js';
+import { describeUsage } from '../core/usage.js';
 import type { RunRecord, TaskRecord } from '../store/records.js';
 import type { RunStatusJson } from './run-status.js';
 
@@ -29,7 +30,7 @@ export function runTotals(status: RunStatusJson) {
     attempts += t.attempts.length;
     if (t.attempts.length > 1) retried++;
   }
-  return { tasks: status.tasks.length, byStatus, attempts, retried, durationMs: ms(status.run.startedAt, status.run.finishedAt) };
+  return { tasks: status.tasks.length, byStatus, attempts, retried, durationMs: ms(status.run.startedAt, status.run.finishedAt), usage: status.run.usage };
 }
 
 type StatusTask = RunStatusJson['tasks'][number];
@@ -60,6 +61,7 @@ export function reportMarkdown(status: RunStatusJson): string {
   out.push(`- Started: ${run.startedAt ?? '—'} · finished: ${run.finishedAt ?? '—'} · duration: ${formatDuration(totals.durationMs)}`);
   if (run.branch) out.push(`- Integration branch: \`${run.branch}\`${run.baseBranch ? ` (from \`${run.baseBranch}\`)` : ''}`);
   out.push(`- Tasks: ${totals.tasks} (${Object.entries(totals.byStatus).map(([k, v]) => `${v} ${k}`).join(', ')}) · attempts: ${totals.attempts} · retried: ${totals.retried}`);
+  out.push(`- Usage: ${describeUsage(totals.usage) || 'not reported by the agent'}${totals.usage.attempts ? ` (${totals.usage.attempts} attempt${totals.usage.attempts === 1 ? '' : 's'} reporting)` : ''}`);
   const figures = status.figures;
   out.push(`- Outcome: ${describeCounts(figures.counts)} · success rate ${figures.successRate === null ? '—' : `${figures.successRate}%`} of the tasks that ran${figures.throughputPerHour === null ? '' : ` · ${figures.throughputPerHour} tasks/h while running`}`);
   if (status.eta.basis !== 'done') out.push(`- ETA: ${formatDuration(status.eta.remainingMs)} (${status.eta.openTasks} tasks left)`);
@@ -70,7 +72,8 @@ export function reportMarkdown(status: RunStatusJson): string {
     for (const t of failedForGood) {
       const last = t.attempts.at(-1);
       const n = blocks.get(t.id) ?? 0;
-      out.push(`- **${t.id}** ${esc(t.title)}: ${t.status} after ${t.attempts.length} attempt${t.attempts.length === 1 ? '' : 's'}${last?.errorCategory ? ` (${last.errorCategory})` : ''}${n ? ` · blocks ${n} task${n === 1 ? '' : 's'}` : ''}${t.error ? ` — ${esc(t.error.split('\n')[0]!)}` : ''}`);
+      const used = describeUsage(t.usage);
+      out.push(`- **${t.id}** ${esc(t.title)}: ${t.status} after ${t.attempts.length} attempt${t.attempts.length === 1 ? '' : 's'}${last?.errorCategory ? ` (${last.errorCategory})` : ''}${n ? ` · blocks ${n} task${n === 1 ? '' : 's'}` : ''}${t.error ? ` — ${esc(t.error.split('\n')[0]!)}` : ''}${used ? ` · ${used}` : ''}`);
     }
   }
   const retried = status.tasks.filter((t) => t.status !== 'failed' && t.status !== 'cancelled' && t.attempts.some((a) => a.status !== 'succeeded' && a.status !== 'running'));
@@ -78,13 +81,14 @@ export function reportMarkdown(status: RunStatusJson): string {
     out.push('', '## Retried', '');
     for (const t of retried) {
       for (const a of t.attempts.filter((x) => x.status !== 'succeeded' && x.status !== 'running')) {
-        out.push(`- **${t.id}** attempt ${a.number}: ${a.status}${a.errorCategory ? ` (${a.errorCategory})` : ''}${a.error ? ` — ${esc(a.error.split('\n')[0]!)}` : ''}${t.status === 'succeeded' ? ' · then succeeded' : ''}`);
+        const used = describeUsage(a.usage);
+        out.push(`- **${t.id}** attempt ${a.number}: ${a.status}${a.errorCategory ? ` (${a.errorCategory})` : ''}${a.error ? ` — ${esc(a.error.split('\n')[0]!)}` : ''}${used ? ` · ${used}` : ''}${t.status === 'succeeded' ? ' · then succeeded' : ''}`);
       }
     }
   }
-  out.push('', '## Tasks', '', '| Task | Title | Status | Attempts | Duration | PR | Error |', '| --- | --- | --- | --- | --- | --- | --- |');
+  out.push('', '## Tasks', '', '| Task | Title | Status | Attempts | Duration | Usage | PR | Error |', '| --- | --- | --- | --- | --- | --- | --- | --- |');
   for (const t of problemsFirst<StatusTask>(status.tasks)) {
-    out.push(`| ${esc(t.id)} | ${esc(t.title)} | ${t.status} | ${t.attempts.length} | ${formatDuration(ms(t.startedAt, t.finishedAt))} | ${t.prUrl ? `[link](${t.prUrl})` : ''} | ${esc(t.error ?? '')} |`);
+    out.push(`| ${esc(t.id)} | ${esc(t.title)} | ${t.status} | ${t.attempts.length} | ${formatDuration(ms(t.startedAt, t.finishedAt))} | ${esc(describeUsage(t.usage))} | ${t.prUrl ? `[link](${t.prUrl})` : ''} | ${esc(t.error ?? '')} |`);
   }
   return out.join('\n') + '\n';
 }

@@ -1,5 +1,6 @@
 /** The status JSON of `weft status --json` and `GET /api/v1/runs/:id`, built from store records. */
 import { NotFoundError } from '../core/errors.js';
+import { addUsage, emptyTotals, sumUsage, type UsageTotals } from '../core/usage.js';
 import { estimateEta, type Eta, type EtaSample, type EtaTask } from '../core/estimate-eta.js';
 import { computeFigures, type RunFigures } from '../core/run-figures.js';
 import type { TaskStatus } from '../core/task.js';
@@ -80,11 +81,13 @@ export function taskToJson(task: TaskRecord, attempts: AttemptRecord[], pr: Pull
       finishedAt: iso(a.finishedAt),
       error: a.error,
       errorCategory: a.errorCategory,
+      usage: a.usage,
     })),
+    usage: sumUsage(attempts.map((a) => a.usage)),
   };
 }
 
-export type RunStatusJson = { run: ReturnType<typeof runToJson>; figures: RunFigures; eta: Eta; tasks: ReturnType<typeof taskToJson>[] };
+export type RunStatusJson = { run: ReturnType<typeof runToJson> & { usage: UsageTotals }; figures: RunFigures; eta: Eta; tasks: ReturnType<typeof taskToJson>[] };
 
 /** Loads a run's full status; NotFoundError when the run does not exist. */
 export async function loadRunStatus(store: Store, runId: string): Promise<RunStatusJson> {
@@ -100,7 +103,10 @@ export async function loadRunStatus(store: Store, runId: string): Promise<RunSta
     if (list) list.push(a);
     else byTask.set(a.taskId, [a]);
   }
-  return { run: runToJson(run), ...runProgress(run, tasks, attempts), tasks: tasks.map((t) => taskToJson(t, byTask.get(t.id) ?? [], prByTask.get(t.id) ?? null)) };
+  const json = tasks.map((t) => taskToJson(t, byTask.get(t.id) ?? [], prByTask.get(t.id) ?? null));
+  const usage = emptyTotals();
+  for (const t of json) addUsage(usage, t.usage);
+  return { run: { ...runToJson(run), usage }, ...runProgress(run, tasks, attempts), tasks: json };
 }
 
 /** Resolves an optional run id: the given one, else the latest run. */

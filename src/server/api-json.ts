@@ -51,6 +51,7 @@ export function attemptToApi(a: AttemptRecord) {
     errorCategory: a.errorCategory,
     error: a.error,
     outputTail: a.output === null ? null : a.output.slice(-OUTPUT_TAIL),
+    usage: a.usage,
   };
 }
 

@@ -2,6 +2,7 @@
 import { open, stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { Plan } from '../core/task.js';
+import { sumUsage } from '../core/usage.js';
 import { readRunSettings } from '../engine/run-settings.js';
 import { analyzePlan } from '../plan/analyze-plan.js';
 import { buildPrompt, createTemplateLoader, type TaskMemory } from '../prompt/index.js';
@@ -66,6 +67,7 @@ export async function loadTaskDetail(weft: Weft, plans: RunPlanCache, run: RunRe
     task: taskToApi(task),
     critical: analyzed.critical.has(task.id),
     attempts: attempts.map(attemptToApi),
+    usage: sumUsage(attempts.map((a) => a.usage)),
     result: task.result,
     prompt: opts.include?.includes('prompt') ? await promptOf(weft, analyzed.plan, task) : null,
     logTail,

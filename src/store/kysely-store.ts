@@ -7,6 +7,7 @@ import type { Compilable, Kysely, QueryResult, Transaction } from 'kysely';
 import { ConflictError, InputError, NotFoundError } from '../core/errors.js';
 import { PRIORITY_RANK, SATISFYING_STATUSES } from '../core/task.js';
 import type { Plan, Priority, TaskSpec, TaskStatus, TaskType } from '../core/task.js';
+import { cleanUsage, emptyTotals, USAGE_NUMBERS, type AgentUsage, type UsageNumber, type UsageTotals } from '../core/usage.js';
 import { migrateToLatest } from './migrations.js';
 import type { StoreDialect } from './migrations.js';
 import type {
@@ -84,7 +85,8 @@ type SlotName =
   | 'status'
   | 'category'
   | 'error'
-  | 'output';
+  | 'output'
+  | UsageColumn;
 /** Named placeholders for a prepared query; typed `never` so they fit any column. */
 type Slots = Readonly<Record<SlotName, never>>;
 const slots = new Proxy({}, { get: (_target, key): Slot => ({ [SLOT]: String(key) }) }) as Slots;
@@ -437,6 +439,7 @@ export class KyselyStore implements Store {
         error: null,
         output: null,
         result: null,
+        ...NO_USAGE,
       };
       await openAttempt.execute(db, { runId, taskId: row.id, number: row.attempt_count, workerId, token: row.lease_token, now });
       return { task: toTask(row), attempt: toAttempt(attempt), token: row.lease_token };
@@ -481,7 +484,21 @@ export class KyselyStore implements Store {
     const finishAttempt = this.#query('finishAttempt', (db, p) =>
       db
         .updateTable('attempts')
-        .set({ status: p.status, error_category: p.category, error: p.error, output: p.output, result: p.result, finished_at: p.now })
+        .set({
+          status: p.status,
+          error_category: p.category,
+          error: p.error,
+          output: p.output,
+          result: p.result,
+          finished_at: p.now,
+          input_tokens: p.input_tokens,
+          output_tokens: p.output_tokens,
+          cached_input_tokens: p.cached_input_tokens,
+          cost_usd: p.cost_usd,
+          turns: p.turns,
+          model: p.model,
+          session_id: p.session_id,
+        })
         .where('run_id', '=', p.runId)
         .where('task_id', '=', p.taskId)
         .where('number', '=', p.number),
@@ -615,6 +632,24 @@ export class KyselyStore implements Store {
     const counts: Partial<Record<TaskStatus, number>> = {};
     for (const r of await q.execute()) counts[r.status as TaskStatus] = Number(r.n);
     return counts;
+  }
+
+  async usageTotals(runId?: string): Promise<UsageTotals> {
+    let q = this.#db
+      .selectFrom('attempts')
+      .select((eb) => [
+        eb.fn.count<number>('run_id').filterWhere((w) => w.or(USAGE_COLUMNS.map((c) => w(c, 'is not', null)))).as('attempts'),
+        ...USAGE_NUMBERS.map((f) => eb.fn.sum<number>(USAGE_COLUMN_OF[f]).as(f)),
+      ]);
+    if (runId !== undefined) q = q.where('run_id', '=', runId);
+    const row = await q.executeTakeFirst();
+    const totals = emptyTotals();
+    if (!row) return totals;
+    totals.attempts = Number(row.attempts ?? 0);
+    // SUM of bigint is numeric (text) on Postgres; SUM over no rows is null.
+    for (const f of USAGE_NUMBERS) totals[f] = Number(row[f] ?? 0);
+    totals.costUsd = Math.round(totals.costUsd * 1e6) / 1e6;
+    return totals;
   }
 
   async updateTaskSpec(runId: string, taskId: string, spec: TaskSpec): Promise<TaskRecord> {
@@ -801,6 +836,7 @@ export class KyselyStore implements Store {
         error: feedback.message,
         output: feedback.output ?? null,
         result: json(feedback.result),
+        ...NO_USAGE,
       };
       await db.insertInto('attempts').values(attempt).execute();
       return toAttempt(attempt);
@@ -959,16 +995,62 @@ function taskCompletion(variant: CompletionVariant, p: Slots) {
   }
 }
 
+const USAGE_COLUMN_OF = {
+  inputTokens: 'input_tokens',
+  outputTokens: 'output_tokens',
+  cachedInputTokens: 'cached_input_tokens',
+  costUsd: 'cost_usd',
+  turns: 'turns',
+} as const satisfies Record<UsageNumber, UsageColumn>;
+
 function attemptCompletion(outcome: AttemptOutcome) {
   const output = boundOutput(outcome.output);
+  const usage = usageColumns(outcome.usage);
   switch (outcome.kind) {
     case 'succeeded':
-      return { status: 'succeeded', category: null, error: null, output, result: json(outcome.result) };
+      return { status: 'succeeded', category: null, error: null, output, result: json(outcome.result), ...usage };
     case 'failed':
-      return { status: 'failed', category: outcome.category, error: outcome.message, output, result: json(outcome.result) };
+      return { status: 'failed', category: outcome.category, error: outcome.message, output, result: json(outcome.result), ...usage };
     case 'cancelled':
-      return { status: 'cancelled', category: 'cancelled', error: outcome.message, output, result: null };
+      return { status: 'cancelled', category: 'cancelled', error: outcome.message, output, result: null, ...usage };
   }
+}
+
+/** Attempt columns that hold usage, by the AgentUsage field they store. */
+const USAGE_FIELDS = {
+  input_tokens: 'inputTokens',
+  output_tokens: 'outputTokens',
+  cached_input_tokens: 'cachedInputTokens',
+  cost_usd: 'costUsd',
+  turns: 'turns',
+  model: 'model',
+  session_id: 'sessionId',
+} as const satisfies Record<string, keyof AgentUsage>;
+type UsageColumn = keyof typeof USAGE_FIELDS;
+const USAGE_COLUMNS = Object.keys(USAGE_FIELDS) as UsageColumn[];
+const NO_USAGE = Object.fromEntries(USAGE_COLUMNS.map((c) => [c, null])) as Record<UsageColumn, null>;
+
+/** An outcome's usage as attempt column values (null where the agent said nothing). */
+function usageColumns(usage: AgentUsage | undefined): Record<UsageColumn, string | number | null> {
+  const clean = cleanUsage(usage);
+  const out: Record<UsageColumn, string | number | null> = { ...NO_USAGE };
+  if (clean) for (const c of USAGE_COLUMNS) out[c] = clean[USAGE_FIELDS[c]] ?? null;
+  // Token counts and turns are whole numbers in the database.
+  for (const c of ['input_tokens', 'output_tokens', 'cached_input_tokens', 'turns'] as const) if (typeof out[c] === 'number') out[c] = Math.round(out[c]);
+  return out;
+}
+
+/** The usage columns of a row as AgentUsage; null when all are empty. */
+function rowUsage(r: AttemptRow): AgentUsage | null {
+  const u: AgentUsage = {};
+  for (const c of USAGE_COLUMNS) {
+    const v = r[c];
+    if (v === null || v === undefined) continue;
+    const field = USAGE_FIELDS[c];
+    if (field === 'model' || field === 'sessionId') u[field] = String(v);
+    else u[field] = Number(v);
+  }
+  return Object.keys(u).length > 0 ? u : null;
 }
 
 async function staleToken(db: Db, runId: string, taskId: string, token: number): Promise<Error> {
@@ -1088,6 +1170,7 @@ function toAttempt(r: AttemptRow): AttemptRecord {
     error: r.error,
     output: r.output,
     result: parseJson(r.result),
+    usage: rowUsage(r),
   };
 }
 

@@ -230,6 +230,28 @@ function auditAndMemory(dialect: StoreDialect): Migration {
   };
 }
 
+/** Per-attempt usage the agent reported: tokens, cost, turns, model and session (issue 9). */
+function attemptUsage(): Migration {
+  const columns: [string, 'bigint' | 'integer' | 'double precision' | 'text'][] = [
+    ['input_tokens', 'bigint'],
+    ['output_tokens', 'bigint'],
+    ['cached_input_tokens', 'bigint'],
+    ['cost_usd', 'double precision'],
+    ['turns', 'integer'],
+    ['model', 'text'],
+    ['session_id', 'text'],
+  ];
+  return {
+    async up(db: Kysely<unknown>): Promise<void> {
+      // One column per statement: SQLite's ALTER TABLE adds one at a time.
+      for (const [name, type] of columns) await db.schema.alterTable('attempts').addColumn(name, type).execute();
+    },
+    async down(db: Kysely<unknown>): Promise<void> {
+      for (const [name] of columns) await db.schema.alterTable('attempts').dropColumn(name).execute();
+    },
+  };
+}
+
 /** All migrations, in order; names sort in application order. */
 export function migrationProvider(dialect: StoreDialect): MigrationProvider {
   return {
@@ -239,6 +261,7 @@ export function migrationProvider(dialect: StoreDialect): MigrationProvider {
         '0002_planner_stats': plannerStats(dialect),
         '0003_audit_and_memory': auditAndMemory(dialect),
         '0004_pull_requests': pullRequestsMigration(dialect),
+        '0005_attempt_usage': attemptUsage(),
       }),
   };
 }

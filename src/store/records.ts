@@ -1,5 +1,6 @@
 /** Rows the store keeps, as plain data. Times are epoch milliseconds; the API formats them as ISO 8601. */
 import type { Priority, TaskSpec, TaskStatus, TaskType } from '../core/task.js';
+import type { AgentUsage } from '../core/usage.js';
 
 export const RUN_STATUSES = ['pending', 'running', 'succeeded', 'failed', 'cancelled'] as const;
 export type RunStatus = (typeof RUN_STATUSES)[number];
@@ -141,11 +142,13 @@ export interface AttemptRecord {
   /** Bounded tail of the agent's output. */
   output: string | null;
   result: Json;
+  /** Tokens, cost, turns, model and session the agent reported for this attempt; null when it said nothing. */
+  usage: AgentUsage | null;
 }
 
 /** What a worker reports at the end of an attempt. The engine decides retries; the store applies them. */
 export type AttemptOutcome =
-  | { kind: 'succeeded'; result?: Json; output?: string | null }
+  | { kind: 'succeeded'; result?: Json; output?: string | null; usage?: AgentUsage }
   | {
       kind: 'failed';
       category: ErrorCategory;
@@ -154,8 +157,9 @@ export type AttemptOutcome =
       retryAt: number | null;
       output?: string | null;
       result?: Json;
+      usage?: AgentUsage;
     }
-  | { kind: 'cancelled'; message: string; output?: string | null };
+  | { kind: 'cancelled'; message: string; output?: string | null; usage?: AgentUsage };
 
 export interface Claim {
   task: TaskRecord;

@@ -94,6 +94,14 @@ export interface AttemptsTable {
   error: string | null;
   output: string | null;
   result: string | null;
+  /** Usage the agent reported (migration 0005); the numbers are columns so totals are one SUM. */
+  input_tokens: number | null;
+  output_tokens: number | null;
+  cached_input_tokens: number | null;
+  cost_usd: number | null;
+  turns: number | null;
+  model: string | null;
+  session_id: string | null;
 }
 
 export interface EventsTable {

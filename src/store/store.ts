@@ -1,5 +1,6 @@
 /** The persistence interface. SQLite and Postgres implement it; one conformance suite tests both. */
 import type { Plan, TaskSpec, TaskStatus } from '../core/task.js';
+import type { UsageTotals } from '../core/usage.js';
 import type {
   AttemptOutcome,
   AttemptRecord,
@@ -97,6 +98,8 @@ export interface Store {
 
   /** How many tasks have each status, over one run or every run (statuses with no task are left out). */
   countTasks(runId?: string): Promise<Partial<Record<TaskStatus, number>>>;
+  /** Tokens, cost and turns summed over the attempts of one run, or of every run (failed attempts count too). */
+  usageTotals(runId?: string): Promise<UsageTotals>;
   /**
    * Replaces the spec of a task that has not started (pending or ready): title, description, type,
    * priority, estimate, agent, files, criteria. Id and dependencies cannot change (InputError); a task

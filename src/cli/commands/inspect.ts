@@ -2,6 +2,7 @@
 import { Option, type Command } from 'commander';
 import { styleText } from 'node:util';
 import { describeCounts } from '../../core/run-figures.js';
+import { describeUsage } from '../../core/usage.js';
 import { computeStats, formatDuration, problemsFirst, reportJson, reportMarkdown } from '../../engine/run-report.js';
 import { iso, loadRunStatus, resolveRunId } from '../../engine/run-status.js';
 import type { TaskRecord } from '../../store/records.js';
@@ -29,7 +30,9 @@ export function registerInspectCommands(program: Command): void {
         const { figures, eta } = status;
         const rate = figures.successRate === null ? '' : ` · ${figures.successRate}% of the tasks that ran succeeded`;
         process.stdout.write(`${st('bold', `run ${status.run.id}`)}  ${status.run.title}\n`);
+        const used = describeUsage(status.run.usage);
         process.stdout.write(`${status.run.status} · ${describeCounts(figures.counts)}${rate}${eta.basis === 'done' ? '' : ` · ETA ${formatDuration(eta.remainingMs)}`}${status.run.branch ? ` · branch ${status.run.branch}` : ''}\n`);
+        if (used) process.stdout.write(`usage: ${used}\n`);
         if (status.run.retryOf) process.stdout.write(st('dim', `retry of run ${status.run.retryOf}\n`));
         process.stdout.write('\n');
         const blocks = new Map(figures.failures.map((f) => [f.id, f.blocks]));
@@ -40,7 +43,8 @@ export function registerInspectCommands(program: Command): void {
           if (head !== section && !(section === '' && head === 'Tasks')) process.stdout.write(`${section ? '\n' : ''}${st('bold', head)}\n`);
           section = head;
           const s = st(STATUS_STYLE[t.status] ?? 'reset', t.status.padEnd(9));
-          const tries = t.attempts.length > 1 ? st('dim', ` (${t.attempts.length} attempts)`) : '';
+          const taskUsed = describeUsage(t.usage);
+          const tries = st('dim', [t.attempts.length > 1 ? `${t.attempts.length} attempts` : '', taskUsed].filter(Boolean).map((x) => ` (${x})`).join(''));
           const n = blocks.get(t.id) ?? 0;
           const blocking = n ? st('yellow', ` · blocks ${n} task${n === 1 ? '' : 's'}`) : '';
           process.stdout.write(`  ${s} ${t.id.padEnd(w)}  ${t.title}${tries}${blocking}${t.prUrl ? `  ${t.prUrl}` : ''}\n`);
@@ -93,7 +97,7 @@ export function registerInspectCommands(program: Command): void {
         const runs = await weft.store.listRuns();
         const tasks = new Map<string, TaskRecord[]>();
         for (const r of runs) tasks.set(r.id, await weft.store.listTasks(r.id));
-        const stats = computeStats(runs, tasks);
+        const stats = { ...computeStats(runs, tasks), usage: await weft.store.usageTotals() };
         if (flags.json) return printJson(stats);
         process.stdout.write(
           [
@@ -109,6 +113,7 @@ export function registerInspectCommands(program: Command): void {
             `throughput:      ${stats.throughputPerHour === null ? '—' : `${stats.throughputPerHour} tasks/h over ${formatDuration(stats.activeMs)} of running tasks`}`,
             `average task:    ${formatDuration(stats.averageTaskMs)}`,
             `attempts:        ${stats.attempts} (${stats.tasksRetried} tasks retried)`,
+            `usage:           ${describeUsage(stats.usage) || 'none reported by the agents'}`,
             `average run:     ${formatDuration(stats.averageRunMs)}`,
           ].join('\n') + '\n',
         );

@@ -75,9 +75,9 @@ export function registerRunRoutes(app: ZodApp, deps: ServerDeps): void {
       const runs = await weft.store.listRuns(request.query.limit);
       const items = await Promise.all(
         runs.map(async (r) => {
-          const byStatus = await weft.store.countTasks(r.id);
+          const [byStatus, usage] = await Promise.all([weft.store.countTasks(r.id), weft.store.usageTotals(r.id)]);
           const total = Object.values(byStatus).reduce((a, b) => a + b, 0);
-          return { ...runToJson(r), tasks: { total, byStatus }, active: executor.isActive(r.id) };
+          return { ...runToJson(r), tasks: { total, byStatus }, usage, active: executor.isActive(r.id) };
         }),
       );
       return { runs: items };

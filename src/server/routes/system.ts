@@ -1,6 +1,7 @@
 /** Health, Prometheus metrics, the OpenAPI document and its docs page, stats and the audit log. */
 import { z } from 'zod';
 import { iso } from '../../engine/run-status.js';
+import { addUsage, emptyTotals } from '../../core/usage.js';
 import { computeStats } from '../../engine/run-report.js';
 import type { TaskRecord } from '../../store/records.js';
 import { DOCS_HTML, DOCS_SCRIPT } from '../docs-page.js';
@@ -79,10 +80,15 @@ export function registerSystemRoutes(app: ZodApp, deps: ServerDeps): void {
     async (request) => {
       const runs = await weft.store.listRuns(request.query.runs);
       const tasksByRun = new Map<string, TaskRecord[]>();
-      for (const r of runs) tasksByRun.set(r.id, await weft.store.listTasks(r.id));
+      const usage = emptyTotals();
+      for (const r of runs) {
+        tasksByRun.set(r.id, await weft.store.listTasks(r.id));
+        addUsage(usage, await weft.store.usageTotals(r.id));
+      }
       const base = computeStats(runs, tasksByRun);
       return {
         ...base,
+        usage,
         tasksByStatus: await weft.store.countTasks(),
       };
     },

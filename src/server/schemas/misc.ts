@@ -1,6 +1,7 @@
 /** Health, memory, events, audit and stats. */
 import { z } from 'zod';
 import { isoTime, queryInt, runId } from './common.js';
+import { usageTotalsJson } from './usage.js';
 
 export const health = z.object({
   status: z.literal('ok'),
@@ -69,6 +70,7 @@ export const stats = z.object({
   attempts: z.number(),
   tasksRetried: z.number(),
   averageRunMs: z.number().nullable(),
+  usage: usageTotalsJson.describe('Tokens, cost and turns over the included runs (failed attempts too)'),
   lastRunAt: isoTime.nullable(),
   tasksByStatus: z.record(z.string(), z.number()).describe('Every stored task, by status'),
   throughputPerHour: z.number().nullable().describe('Tasks that ran, per hour of time during which tasks were running'),

@@ -4,6 +4,7 @@ import { FIGURE_BUCKETS, type FigureBucket } from '../../core/run-figures.js';
 import { PRIORITIES, TASK_STATUSES, TASK_TYPES } from '../../core/task.js';
 import { ERROR_CATEGORIES, RUN_STATUSES } from '../../store/records.js';
 import { agentName, isoTimeOrNull, text } from './common.js';
+import { usageJson, usageTotalsJson } from './usage.js';
 
 const MAX_DOC = 1_500_000;
 
@@ -55,6 +56,7 @@ const statusAttempt = z.looseObject({
   finishedAt: isoTimeOrNull,
   error: z.string().nullable(),
   errorCategory: z.enum(ERROR_CATEGORIES).nullable(),
+  usage: usageJson.nullable(),
 });
 
 const bucketCounts = z.object(Object.fromEntries(FIGURE_BUCKETS.map((b) => [b, z.number()])) as Record<FigureBucket, z.ZodNumber>);
@@ -88,7 +90,7 @@ export const runEta = z
 
 /** `weft status --json`. */
 export const runStatus = z.looseObject({
-  run: runJson,
+  run: runJson.extend({ usage: usageTotalsJson }),
   figures: runFigures,
   eta: runEta,
   tasks: z.array(
@@ -104,6 +106,7 @@ export const runStatus = z.looseObject({
       error: z.string().nullable(),
       startedAt: isoTimeOrNull,
       finishedAt: isoTimeOrNull,
+      usage: usageTotalsJson,
       attempts: z.array(statusAttempt),
     }),
   ),
@@ -111,6 +114,7 @@ export const runStatus = z.looseObject({
 
 export const runListItem = runJson.extend({
   tasks: z.object({ total: z.number(), byStatus: z.record(z.string(), z.number()) }),
+  usage: usageTotalsJson,
   active: z.boolean().describe('Whether this server is executing the run right now'),
 });
 

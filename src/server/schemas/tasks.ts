@@ -3,6 +3,7 @@ import { z } from 'zod';
 import { PRIORITIES, TASK_STATUSES, TASK_TYPES } from '../../core/task.js';
 import { ATTEMPT_STATUSES, ERROR_CATEGORIES } from '../../store/records.js';
 import { agentName, isoTime, isoTimeOrNull, queryInt, runId, text } from './common.js';
+import { usageJson, usageTotalsJson } from './usage.js';
 
 export const taskJson = z.object({
   id: z.string().describe('API task id: RUN_ID:TASK_ID'),
@@ -84,12 +85,14 @@ export const attemptJson = z.object({
   errorCategory: z.enum(ERROR_CATEGORIES).nullable(),
   error: z.string().nullable(),
   outputTail: z.string().nullable().describe('The end of the agent output'),
+  usage: usageJson.nullable(),
 });
 
 export const taskDetail = z.object({
   task: taskJson,
   critical: z.boolean().describe('On the critical path of its run'),
   attempts: z.array(attemptJson),
+  usage: usageTotalsJson,
   result: z.unknown().describe('What the engine kept from the successful attempt (summary, files, commits, PR)'),
   prompt: z.string().nullable().describe('The prompt the agent receives (without retry feedback); built only with `?include=prompt`, null otherwise'),
   logTail: z.string().nullable().describe('The end of .weft/logs/RUN/TASK.log, when present'),
