@@ -11,6 +11,7 @@ import { createAgentBackend, routeAgent } from './agents/create-agent.js';
 import { loadConfig } from './config/load-config.js';
 import type { WeftConfig } from './config/config-schema.js';
 import { InputError } from './core/errors.js';
+import { createRedactor, isSecretName, secretValues, urlPassword, type Redactor } from './core/redact.js';
 import type { Plan, TaskSpec } from './core/task.js';
 import { Engine, type AttemptFeedback, type RunOutcome } from './engine/engine.js';
 import { recordEvents } from './engine/event-recorder.js';
@@ -70,13 +71,17 @@ export function newRunId(): string {
 /** An open weft instance: config plus store plus the ability to start and execute runs. */
 export class Weft {
   readonly #agentFactory: AgentFactory;
+  /** Replaces every secret weft knows (and common token shapes) in text that leaves weft: logs, store, prompts, API, CLI. */
+  readonly redact: Redactor;
   constructor(
     readonly config: WeftConfig,
     readonly store: Store,
     readonly cwd: string,
     agentFactory: AgentFactory = defaultAgentFactory,
+    env: NodeJS.ProcessEnv = process.env,
   ) {
     this.#agentFactory = agentFactory;
+    this.redact = createRedactor(configSecrets(config, env));
   }
 
   /** `.weft/` in the working directory: logs and worktrees live here. */
@@ -179,7 +184,8 @@ export class Weft {
         ...(feedback ? { feedback } : {}),
         ...(config.prompt.maxChars ? { maxChars: config.prompt.maxChars } : {}),
       });
-      return built.text;
+      // Dependencies' summaries and the last failure's output end up here: nothing secret goes to an agent.
+      return this.redact(built.text);
     };
 
     const logDir = join(this.dataDir, 'logs');
@@ -201,7 +207,7 @@ export class Weft {
 
     const engine = new Engine(
       runId,
-      { store, events, backendFor, workspace: prs ? prs.wrap(workspace) : (workspace as Workspace | null), promptFor, onOutput, ...prHooks },
+      { store, events, backendFor, workspace: prs ? prs.wrap(workspace) : (workspace as Workspace | null), promptFor, onOutput, redact: this.redact, ...prHooks },
       {
         concurrency: run.concurrency,
         maxAttempts: run.maxAttempts,
@@ -250,6 +256,17 @@ export type AgentFactory = (spec: string, config: WeftConfig) => AgentBackend;
 /** Every backend: simulate (the engine's), codegen, presets, configured agents and command lines. */
 export const defaultAgentFactory: AgentFactory = (spec, config) =>
   createAgentBackend(spec, config, { simulate: () => createSimulateAgent(simulateSettingsFromEnv()) });
+
+/** Secret values from the environment and the config: tokens, keys, URL passwords, secret-named `agents.*.env` values. */
+export function configSecrets(config: WeftConfig, env: NodeJS.ProcessEnv): string[] {
+  const out = secretValues(env, config.server.tokens.map((t) => t.env));
+  for (const agent of Object.values(config.agents)) {
+    for (const [name, value] of Object.entries(agent.env ?? {})) if (isSecretName(name)) out.push(value);
+  }
+  const dbPassword = config.db ? urlPassword(config.db) : undefined;
+  if (dbPassword) out.push(dbPassword);
+  return out;
+}
 
 function stripAnalysis(t: Plan['tasks'][number]): TaskSpec {
   const { phase: _p, earliestStartMinutes: _e, slackMinutes: _s, critical: _c, tailMinutes: _t, ...spec } = t;

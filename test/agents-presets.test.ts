@@ -25,7 +25,7 @@ fs.writeFileSync('claude-argv.json', JSON.stringify({ argv: process.argv.slice(2
 const emit = (o) => console.log(JSON.stringify(o));
 emit({ type: 'system', subtype: 'init', session_id: 's1' });
 emit({ type: 'assistant', message: { content: [{ type: 'text', text: 'Working on it' }] } });
-const error = process.env.FAKE_CLAUDE_MODE === 'error';
+const error = process.env.CLAUDE_CODE_FAKE_MODE === 'error';
 emit({ type: 'result', subtype: error ? 'error_during_execution' : 'success', is_error: error, result: error ? 'Credit balance is too low' : 'Implemented the parser', total_cost_usd: 0.42, num_turns: 7, session_id: 's1' });
 process.exit(0);
 `;
@@ -43,13 +43,13 @@ describe('presets and routing', () => {
   });
   after(async () => {
     process.env.PATH = savedPath;
-    delete process.env.FAKE_CLAUDE_MODE;
+    delete process.env.CLAUDE_CODE_FAKE_MODE;
     await rm(bin, { recursive: true, force: true });
     await rm(work, { recursive: true, force: true });
   });
 
   const run = (mode: string) => {
-    process.env.FAKE_CLAUDE_MODE = mode;
+    process.env.CLAUDE_CODE_FAKE_MODE = mode;
     const agent = createAgentBackend('claude', defaultConfig());
     return agent.run({
       runId: 'r', task: task(), attempt: 1, prompt: 'do it', worktree: work, branch: 'b', signal: new AbortController().signal, log: () => undefined,

@@ -2,6 +2,7 @@
  * The `codegen` backend: Codegen's hosted agent API. Creates an agent run, polls it to the end, and
  * keeps its result, web URL and pull request. Works remotely, so no worktree is needed.
  */
+import { createRedactor } from '../core/redact.js';
 import type { Json } from '../store/records.js';
 import { AgentError, type AgentBackend, type AgentRequest, type AgentResult } from './agent-backend.js';
 import { delay, sharedGate, type RateGate } from './rate-gate.js';
@@ -77,7 +78,7 @@ async function runCodegen(options: CodegenOptions, req: AgentRequest): Promise<A
   const windowMs = options.windowMs ?? 60_000;
   const gate = sharedGate(`${s.baseUrl}|${s.orgId}`, limit, windowMs);
   // The token must never leave this function in a message, a log line or an output tail.
-  const redact = (text: string) => text.split(s.apiKey).join('[redacted]');
+  const redact = createRedactor([s.apiKey]);
   const log = (line: string) => req.log(redact(line) + '\n');
   const runsUrl = `${s.baseUrl}/v1/organizations/${encodeURIComponent(s.orgId)}/agent/run`;
   const call = (method: 'GET' | 'POST', url: string, body?: unknown) => request(s, redact, req.signal, method, url, body);

@@ -6,6 +6,8 @@ import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { AgentError, type AgentBackend, type AgentRequest, type AgentResult } from './agent-backend.js';
+import { agentEnv } from './agent-env.js';
+import type { PresetName } from './presets.js';
 import { runProcess, type ProcessOutcome } from './run-process.js';
 
 /** Reads an agent's structured output; one instance per attempt. */
@@ -21,8 +23,18 @@ export interface CommandAgentOptions {
   name: string;
   /** Program and arguments; `{prompt_file}` and `{scratch_dir}` inside an argument are replaced per attempt. */
   argv: string[];
-  /** Extra environment for the agent, on top of weft's own environment. */
+  /** Fixed environment values for the agent (config `agents.NAME.env`), on top of the minimal environment (agent-env.ts). */
   env?: Record<string, string>;
+  /** Whose provider credentials the agent gets (the PRESET_CREDENTIALS row); none when undefined. */
+  credentials?: PresetName | undefined;
+  /** Variables passed from weft's environment by name. */
+  passEnv?: string[];
+  /** Variables never passed unless in `passEnv` (config `server.tokens` variables). */
+  blockedEnv?: string[];
+  /** Where the agent's environment comes from; default process.env. */
+  sourceEnv?: NodeJS.ProcessEnv;
+  /** Run under bubblewrap (network on unless `network: false`); null or absent: no sandbox. */
+  sandbox?: { network: boolean } | null;
   /** Structured output reader; default: exit code decides, stdout's last lines are the summary. */
   parseOutput?: () => OutputParser;
   /** Time between SIGTERM and SIGKILL on cancel or timeout. */
@@ -78,9 +90,8 @@ async function runCommand(options: CommandAgentOptions, req: AgentRequest): Prom
     // 0600: the prompt can carry project context that other users of the machine should not read.
     await writeFile(promptFile, req.prompt, { mode: 0o600 });
     const argv = options.argv.map((a) => a.replaceAll('{prompt_file}', promptFile).replaceAll('{scratch_dir}', scratch));
-    const env: NodeJS.ProcessEnv = {
-      ...process.env,
-      ...options.env,
+    if (options.sandbox) throw new AgentError('validation', `agent ${options.name}: sandbox bwrap is not available in this build`);
+    const task = {
       WEFT_RUN_ID: req.runId,
       WEFT_TASK_ID: req.task.id,
       WEFT_TASK_TITLE: req.task.title,
@@ -90,6 +101,14 @@ async function runCommand(options: CommandAgentOptions, req: AgentRequest): Prom
       WEFT_BRANCH: req.branch ?? '',
       WEFT_WORKTREE: req.worktree,
     };
+    const env = agentEnv({
+      source: options.sourceEnv ?? process.env,
+      preset: options.credentials,
+      passEnv: options.passEnv ?? [],
+      env: options.env ?? {},
+      blocked: options.blockedEnv ?? [],
+      task,
+    });
     const parser = (options.parseOutput ?? plainOutput)();
     let outcome: ProcessOutcome;
     try {

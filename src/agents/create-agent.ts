@@ -3,7 +3,9 @@ import { basename } from 'node:path';
 import { splitCommandLine, type WeftConfig } from '../config/config-schema.js';
 import { InputError } from '../core/errors.js';
 import type { TaskSpec } from '../core/task.js';
+import type { SandboxMode } from '../config/config-schema.js';
 import type { AgentBackend } from './agent-backend.js';
+import { credentialPreset } from './agent-env.js';
 import { createCodegenAgent, type CodegenOptions } from './codegen-agent.js';
 import { createCommandAgent } from './command-agent.js';
 import { agentPresets, isPresetName, type PresetName } from './presets.js';
@@ -20,6 +22,12 @@ export type AgentSpec =
       env: Record<string, string>;
       /** The preset whose output reader applies (also when weft.config.yaml redefines a preset's command). */
       preset?: PresetName;
+      /** Variables passed from weft's environment by name (config `agents.NAME.passEnv`). */
+      passEnv?: string[];
+      /** Containment (config `agents.NAME.sandbox`); default the config's top-level `sandbox`. */
+      sandbox?: SandboxMode;
+      /** Network inside the sandbox (config `agents.NAME.network`); default on. */
+      network?: boolean;
     };
 
 /**
@@ -33,7 +41,17 @@ export function resolveAgentSpec(spec: string, config: WeftConfig): AgentSpec {
   if (text === 'codegen') return { kind: 'codegen' };
   const configured = Object.hasOwn(config.agents, text) ? config.agents[text] : undefined;
   if (configured) {
-    return { kind: 'command', name: text, argv: configured.command, env: configured.env ?? {}, ...(isPresetName(text) ? { preset: text } : {}) };
+    const argv = configured.command ?? (isPresetName(text) ? agentPresets()[text].argv : []);
+    return {
+      kind: 'command',
+      name: text,
+      argv,
+      env: configured.env ?? {},
+      ...(isPresetName(text) ? { preset: text } : {}),
+      ...(configured.passEnv ? { passEnv: configured.passEnv } : {}),
+      ...(configured.sandbox ? { sandbox: configured.sandbox } : {}),
+      ...(configured.network !== undefined ? { network: configured.network } : {}),
+    };
   }
   if (isPresetName(text)) return { kind: 'command', name: text, argv: agentPresets()[text].argv, env: {}, preset: text };
   const argv = splitCommandLine(text);
@@ -62,7 +80,18 @@ export function createAgentBackend(spec: string | AgentSpec, config: WeftConfig,
       return createCodegenAgent(opts.codegen);
     case 'command': {
       const parseOutput = resolved.preset ? agentPresets()[resolved.preset].parseOutput : undefined;
-      return createCommandAgent({ name: resolved.name, argv: resolved.argv, env: resolved.env, parseOutput, killGraceMs: opts.killGraceMs });
+      const sandbox = resolved.sandbox ?? config.sandbox;
+      return createCommandAgent({
+        name: resolved.name,
+        argv: resolved.argv,
+        env: resolved.env,
+        parseOutput,
+        killGraceMs: opts.killGraceMs,
+        credentials: credentialPreset(resolved.name, resolved.argv),
+        passEnv: resolved.passEnv ?? [],
+        blockedEnv: config.server.tokens.map((t) => t.env),
+        sandbox: sandbox === 'bwrap' ? { network: resolved.network ?? true } : null,
+      });
     }
   }
 }

@@ -158,7 +158,7 @@ export async function listAgents(config?: WeftConfig, env: NodeJS.ProcessEnv = p
     const p = presets[name];
     rows.push(await listing(name, p.argv, p.description, 'preset', env));
   }
-  for (const [name, agent] of Object.entries(configured)) rows.push(await listing(name, agent.command, 'from weft.config.yaml', 'config', env));
+  for (const [name, agent] of Object.entries(configured)) rows.push(await listing(name, agent.command ?? (isPresetName(name) ? presets[name].argv : []), 'from weft.config.yaml', 'config', env));
   // The hosted backend has no program; it is usable once its settings are there (the key itself is never shown).
   const codegenReady = Boolean((env.CODEGEN_API_KEY || env.CODEGEN_TOKEN) && env.CODEGEN_ORG_ID);
   rows.push({

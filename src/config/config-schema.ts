@@ -77,9 +77,22 @@ const command = z
     return argv ?? [];
   });
 
+/** How an agent process is contained: `none` (a worktree and a minimal environment) or `bwrap` (also bubblewrap). */
+export const SANDBOX_MODES = ['none', 'bwrap'] as const;
+export type SandboxMode = (typeof SANDBOX_MODES)[number];
+const sandboxMode = () => z.enum(SANDBOX_MODES, { error: (iss) => `expected ${SANDBOX_MODES.join(' or ')}, ${got(iss)}` });
+
 const agentSchema = section({
-  command: command.describe('Program and arguments; a string is split like a shell would, without running one'),
+  command: command.optional().describe('Program and arguments; a string is split like a shell would, without running one (optional for a preset name)'),
   env: mapOf(envValue).optional().describe('Extra environment variables for the agent process'),
+  passEnv: z
+    .array(z.string().regex(/^[A-Za-z_][A-Za-z0-9_]*$/, { error: (iss) => `expected a variable name, ${got(iss)}` }), {
+      error: (iss) => `expected a list of variable names, ${got(iss)}`,
+    })
+    .optional()
+    .describe("Variables passed from weft's environment by name (the only way GITHUB_TOKEN or weft's tokens reach an agent)"),
+  sandbox: sandboxMode().optional().describe('Run this agent under bubblewrap (`bwrap`) or not (`none`); default: top-level `sandbox`'),
+  network: flag().optional().describe('Network inside the bwrap sandbox; default true (agents call their APIs)'),
 });
 
 const routeSchema = section({
@@ -99,6 +112,12 @@ export const weftConfigSchema = section({
   db: text().optional().describe('SQLite file path (relative to the config file) or a postgres:// URL'),
   verify: text().optional().describe('Quality gate command run in the worktree after the agent, e.g. "npm test"'),
   timeoutMinutes: positiveNumber().default(30).describe('Time limit for one attempt'),
+  sandbox: sandboxMode().default('none').describe('Default containment of command agents: `none` or `bwrap` (bubblewrap)'),
+  logs: nullAsUnset(
+    section({
+      taskMaxBytes: wholeNumber(1024).default(10 * 1024 * 1024).describe("Largest per-task log file; the head and the tail are kept, what was cut is said"),
+    }).prefault({}),
+  ).describe('Log files under .weft/logs'),
   retry: nullAsUnset(
     section({
       baseMs: wholeNumber(0).default(2000).describe('First retry delay'),
@@ -187,6 +206,9 @@ export const weftConfigSchema = section({
   ).describe('HTTP API and dashboard'),
 });
 
+/** Agent names that need no `command` in `agents` (the built-in presets; kept in step with agents/presets.ts PRESET_NAMES). */
+const PRESET_AGENT_NAMES: readonly string[] = ['claude', 'codex', 'aider', 'gemini', 'example'];
+
 /** A complete, normalized weft configuration. */
 export type WeftConfig = z.output<typeof weftConfigSchema>;
 
@@ -205,6 +227,10 @@ export function checkConfigRules(config: WeftConfig): ConfigIssue[] {
     // Names appear in `agent:` and `routing` where whitespace would read as a command line.
     if (!/^[A-Za-z0-9][\w.-]*$/.test(name)) {
       issues.push({ path: ['agents', name], message: 'agent names use letters, digits, ".", "_" and "-" only' });
+    }
+    const agent = config.agents[name]!;
+    if (!agent.command && !PRESET_AGENT_NAMES.includes(name)) {
+      issues.push({ path: ['agents', name, 'command'], message: `required (${name} is not a preset: ${PRESET_AGENT_NAMES.join(', ')})` });
     }
   }
   const seen = new Map<string, number>();

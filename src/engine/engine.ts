@@ -5,6 +5,7 @@
  */
 import { AgentError, type AgentBackend, type AgentResult } from '../agents/agent-backend.js';
 import { ConflictError } from '../core/errors.js';
+import { createRedactor, RedactingStream, type Redactor } from '../core/redact.js';
 import type { TaskSpec } from '../core/task.js';
 import { cleanUsage, type AgentUsage } from '../core/usage.js';
 import type { AttemptFeedback } from '../prompt/prompt-types.js';
@@ -41,8 +42,10 @@ export interface EngineDeps {
   workspace: Workspace | null;
   /** Builds the prompt for an attempt. */
   promptFor: (task: TaskSpec, attempt: number, feedback: AttemptFeedback | undefined) => Promise<string>;
-  /** Receives agent output for the task's log. */
+  /** Receives agent output for the task's log (already redacted). */
   onOutput?: (taskId: string, attempt: number, chunk: string) => void;
+  /** Replaces secrets in everything an agent produced before it is logged, stored or emitted; default: token shapes only. */
+  redact?: Redactor;
   /**
    * Pull requests (src/forge): runs after a successful, verified attempt and before it is integrated and
    * completed, so a failure (a push, the forge) fails the attempt with nothing integrated, and a merge
@@ -86,6 +89,7 @@ export class Engine {
   readonly #active = new Set<Promise<void>>();
   readonly #controllers = new Map<string, AbortController>();
   readonly #breakers: BackendBreakers;
+  readonly #redact: Redactor;
   #stopping = false;
 
   constructor(
@@ -94,6 +98,7 @@ export class Engine {
     private readonly settings: EngineSettings,
   ) {
     this.#breakers = new BackendBreakers(settings.breaker);
+    this.#redact = deps.redact ?? createRedactor();
   }
 
   /** Stops claiming and aborts running attempts; their leases are left for a later resume to reclaim. */
@@ -208,6 +213,11 @@ export class Engine {
     let outcome: AttemptOutcome;
     let result: AgentResult | undefined;
     let ws: Awaited<ReturnType<Workspace['prepareAttempt']>> | null = null;
+    // Output goes out redacted; a secret split across chunks is still found (the stream holds back a little).
+    const output = new RedactingStream(this.#redact, (chunk) => {
+      this.deps.onOutput?.(task.id, attempt.number, chunk);
+      events.emit('task.output', { runId, taskId: task.id, attempt: attempt.number, chunk });
+    });
     try {
       // A crash after integrating an attempt but before recording it must not apply the work twice.
       const integrated = backend.needsWorktree && workspace?.findIntegratedAttempt ? await workspace.findIntegratedAttempt(runId, spec, attempt.number) : null;
@@ -234,12 +244,10 @@ export class Engine {
           worktree: ws?.worktree ?? null,
           branch: ws?.branch ?? null,
           signal: controller.signal,
-          log: (chunk) => {
-            this.deps.onOutput?.(task.id, attempt.number, chunk);
-            events.emit('task.output', { runId, taskId: task.id, attempt: attempt.number, chunk });
-          },
+          log: (chunk) => output.push(chunk),
         }),
-      );
+      ).finally(() => output.end());
+      result = this.#redact.json(result);
       let changes: AttemptChanges | undefined;
       if (ws && workspace) {
         changes = await workspace.collectChanges(runId, spec, ws);
@@ -317,6 +325,9 @@ export class Engine {
       retryAfterMs = err.retryAfterMs ?? 0;
       data = err.data ?? null;
     }
+    message = this.#redact(message);
+    output = output === null ? null : this.#redact(output);
+    data = this.#redact.json(data);
     if (category === 'cancelled') return { kind: 'cancelled', message, output };
     const failures = task.failedAttempts + 1;
     const retry = isRetryable(category) && failures < this.settings.maxAttempts;

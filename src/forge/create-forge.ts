@@ -1,4 +1,5 @@
 /** Picks the forge for a run: GitHub when a token and a GitHub repository are known, otherwise the local one. */
+import { redactUrl } from '../core/redact.js';
 import { InputError } from '../core/errors.js';
 import type { Forge } from './forge.js';
 import { remoteUrl } from './git-remote.js';
@@ -38,7 +39,5 @@ export async function createForge(target: ForgeTarget & { enabled: boolean }, en
   return target.enabled ? createGithubForge(target, env) : new LocalForge();
 }
 
-/** A remote URL without credentials, for messages. */
-export function redactUrl(url: string): string {
-  return url.replace(/^(\w[\w+.-]*:\/\/)[^@/]+@/, '$1***@');
-}
+/** A remote URL without credentials, for messages (the one implementation lives in core/redact.ts). */
+export { redactUrl };

@@ -3,6 +3,7 @@
  * processes on any number of machines take them. The store's claims keep each task to one engine, so
  * all shards of a run execute it together; BullMQ only decides which process helps with which run.
  */
+import { redactUrl } from '../core/redact.js';
 import { Queue, WaitingError, Worker, type Job } from 'bullmq';
 import {
   runJobId,
@@ -45,16 +46,8 @@ export function resolveRedisUrl(url?: string, env: NodeJS.ProcessEnv = process.e
   return chosen;
 }
 
-/** A URL with its password replaced, for messages and logs. */
-export function redactUrl(url: string): string {
-  try {
-    const u = new URL(url);
-    if (u.password) u.password = '***';
-    return u.toString();
-  } catch {
-    return url.replace(/\/\/[^@/]*@/, '//***@');
-  }
-}
+/** A URL with its password replaced, for messages and logs (the one implementation lives in core/redact.ts). */
+export { redactUrl };
 
 function connectionFor(options: BullmqOptions, forWorker: boolean) {
   // A worker's blocking connection must retry forever; a producer should fail fast when Redis is down.

@@ -109,6 +109,13 @@ export async function buildServer(opts: BuildServerOptions): Promise<FastifyInst
     }
     return payload;
   });
+  // Redaction in depth: whatever a response carries (agent output stored before redaction existed,
+  // memory, deployment results) is redacted once more on the way out, for every role.
+  app.addHook('onSend', async (_request, reply, payload) => {
+    if (typeof payload !== 'string') return payload;
+    const type = String(reply.getHeader('content-type') ?? '');
+    return type === '' || /json|text\/plain/.test(type) ? weft.redact(payload) : payload;
+  });
 
   const perMinute = opts.rateLimitPerMinute ?? DEFAULT_RATE_LIMIT_PER_MINUTE;
   if (perMinute > 0) {

@@ -1,5 +1,6 @@
 /** The quality gate: runs the user's verify command (e.g. `npm test`) in an attempt's worktree. */
 import { AgentError } from '../agents/agent-backend.js';
+import { verifyEnv } from '../agents/agent-env.js';
 import { runProcess } from '../agents/run-process.js';
 import { splitCommandLine } from '../config/config-schema.js';
 
@@ -25,7 +26,7 @@ export async function runVerify(cwd: string, command: string, signal: AbortSigna
   let outcome;
   try {
     // CI=1 keeps test runners out of watch mode and interactive prompts.
-    outcome = await runProcess({ argv, cwd, env: { ...process.env, CI: process.env.CI ?? '1' }, signal, onOutput: log, tailChars: VERIFY_TAIL_CHARS });
+    outcome = await runProcess({ argv, cwd, env: { ...verifyEnv(process.env), CI: process.env.CI ?? '1' }, signal, onOutput: log, tailChars: VERIFY_TAIL_CHARS });
   } catch (err) {
     if (err instanceof AgentError && err.category === 'validation') throw new AgentError('validation', `verify ${err.message}`);
     throw err;

@@ -23,7 +23,7 @@ export function registerInspectCommands(program: Command): void {
     .option('--json', 'print the status JSON')
     .action(async (runId: string | undefined, flags: { db?: string; json?: boolean }) => {
       await withReadOnlyWeft(flags, async (weft) => {
-        const status = await loadRunStatus(weft.store, await resolveRunId(weft.store, runId));
+        const status = weft.redact.json(await loadRunStatus(weft.store, await resolveRunId(weft.store, runId)));
         if (flags.json) return printJson(status);
         const color = useColor();
         const st = (f: Parameters<typeof styleText>[0], t: string) => (color ? styleText(f, t) : t);
@@ -81,7 +81,7 @@ export function registerInspectCommands(program: Command): void {
     .addOption(new Option('--format <format>', 'report format').choices(['md', 'json']).default('md'))
     .action(async (runId: string | undefined, flags: { db?: string; format: string }) => {
       await withReadOnlyWeft(flags, async (weft) => {
-        const status = await loadRunStatus(weft.store, await resolveRunId(weft.store, runId));
+        const status = weft.redact.json(await loadRunStatus(weft.store, await resolveRunId(weft.store, runId)));
         if (flags.format === 'json') printJson(reportJson(status));
         else process.stdout.write(reportMarkdown(status));
       });

@@ -62,7 +62,7 @@ export function registerEventRoutes(app: ZodApp, deps: ServerDeps): void {
           res.destroy();
           return;
         }
-        res.write(sseMessage(m));
+        res.write(weft.redact(sseMessage(m)));
       };
       const unsubscribe = await hub.subscribe((m) => (replaying ? queued.push(m) : deliver(m)));
       const keepAlive = setInterval(() => res.write(': keep-alive\n\n'), deps.keepAliveMs);
