@@ -30,7 +30,8 @@ const TOKEN_SHAPES: readonly string[] = [
   String.raw`\bAIza[0-9A-Za-z_-]{35}`,
   String.raw`\beyJ[A-Za-z0-9_-]{10,}\.[A-Za-z0-9_-]{10,}\.[A-Za-z0-9_-]{10,}`,
   // The header's scheme stays readable; the credential goes.
-  String.raw`(?<=\b(?:[Bb]earer|BEARER|[Bb]asic|BASIC|[Tt]oken)\s+)[A-Za-z0-9._~+/=-]{8,}`,
+  // (a credential has a digit or `=` in it: "bearer authentication" is prose)
+  String.raw`(?<=\b(?:[Bb]earer|BEARER|[Bb]asic|BASIC|[Aa]uthorization:\s*[Tt]oken)\s+)(?=[A-Za-z._~+/-]*[0-9=])[A-Za-z0-9._~+/=-]{8,}`,
   // scheme://user:PASSWORD@host
   String.raw`(?<=\b[a-zA-Z][\w+.-]*://[^\s:/@"'<>]*:)[^\s@/"'<>]{3,}(?=@)`,
 ];
