@@ -39,7 +39,7 @@ export function registerNextCommand(program: Command): void {
         ...(t.files.length ? [`  files: ${t.files.join(', ')}`] : []),
         `  why: ${next.reason}`,
         '',
-        `See its prompt with: weft prompt ${file} ${t.id}`,
+        `See its prompt with: weft prompt ${file} ${t.id}${opts.structure ? ` --structure ${opts.structure}` : ''}`,
       ];
       process.stdout.write(lines.join('\n') + '\n');
     });
