@@ -26,7 +26,8 @@ import type { RunRecord } from './store/records.js';
 import { openStore, resolveDbSpec } from './store/open-store.js';
 import type { Store } from './store/store.js';
 import { GitWorkspace } from './vcs/git-workspace.js';
-import { checkPrSetup, openPrIntegration } from './forge/pr-integration.js';
+import { openPrIntegration } from './forge/pr-integration.js';
+import { assertChecks, runPreflight } from './app/preflight.js';
 import { writeRunPrOptions } from './forge/pr-settings.js';
 import type { Workspace } from './vcs/workspace.js';
 
@@ -96,21 +97,32 @@ export class Weft {
     const maxAttempts = options.maxAttempts ?? this.config.maxAttempts;
     if (!Number.isInteger(concurrency) || concurrency < 1) throw new InputError(`--concurrency must be a whole number >= 1, got ${concurrency}`);
     if (!Number.isInteger(maxAttempts) || maxAttempts < 1) throw new InputError(`--max-attempts must be a whole number >= 1, got ${maxAttempts}`);
-    // Fail on an unknown agent or a missing repository before anything is stored.
+    // Every check before anything is stored (src/app/preflight.ts, shared with `weft doctor`).
     const specs = [agent, ...plan.tasks.flatMap((t) => (t.agent ? [t.agent] : [])), ...this.config.routing.map((r) => r.agent)];
     const backends = [...new Set(specs)].map((spec) => this.#agentFactory(spec, this.config));
-    let repo = options.repo ?? null;
-    if (backends.some((b) => b.needsWorktree)) {
-      const ws = await GitWorkspace.open({ repo: repo ?? this.cwd, branchPrefix: this.config.git.branchPrefix, worktreesDir: this.config.git.worktreesDir });
-      repo = (await ws.info()).root;
-    }
+    const needsRepo = backends.some((b) => b.needsWorktree);
     const pr = { enabled: options.pr?.enabled ?? false, remote: options.pr?.remote ?? null, githubRepo: options.pr?.githubRepo ?? null };
-    await checkPrSetup(this.config, repo, pr);
+    const verify = options.verify ?? this.config.verify ?? null;
+    const baseBranch = options.baseBranch ?? this.config.git.baseBranch ?? null;
+    const preflight = await runPreflight({
+      config: this.config,
+      cwd: this.cwd,
+      agent,
+      tasks: plan.tasks,
+      repo: needsRepo ? (options.repo ?? this.cwd) : null,
+      baseBranch,
+      verify: needsRepo ? verify : null,
+      pr,
+      // A caller's own agent factory (tests, library users) vouches for its backends.
+      checkAgents: this.#agentFactory === defaultAgentFactory,
+    });
+    assertChecks(preflight.checks);
+    const repo = needsRepo ? preflight.repoRoot : (options.repo ?? null);
     const id = newRunId();
     const settings = {
       context: plan.context,
       source: plan.source,
-      verify: options.verify ?? this.config.verify ?? null,
+      verify,
       timeoutMs: (options.timeoutMinutes ?? this.config.timeoutMinutes) * 60_000,
       merge: options.merge ?? false,
     };
@@ -123,7 +135,7 @@ export class Weft {
         concurrency,
         maxAttempts,
         repo,
-        baseBranch: options.baseBranch ?? this.config.git.baseBranch ?? null,
+        baseBranch,
         options: { ...writeRunSettings(settings), pr: writeRunPrOptions(pr) },
         createdAt: Date.now(),
       },

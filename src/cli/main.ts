@@ -1,7 +1,7 @@
 #!/usr/bin/env node
 /** The `weft` executable: parse argv, run the command, map errors to exit codes. */
 import { CommanderError } from 'commander';
-import { exitCodeFor, WeftError } from '../core/errors.js';
+import { exitCodeFor, PreflightError, WeftError } from '../core/errors.js';
 import { createProgram } from './program.js';
 
 /** Output piped into `head` and the like: when the reader goes away, stop quietly (exit 0, no stack trace). */
@@ -23,7 +23,10 @@ async function main(): Promise<void> {
       process.exitCode = err.exitCode === 0 ? 0 : 2;
       return;
     }
-    if (err instanceof WeftError) {
+    if (err instanceof PreflightError) {
+      // One line per failed check, each naming what failed.
+      process.stderr.write(err.failures.map((f) => `weft: ${f}\n`).join(''));
+    } else if (err instanceof WeftError) {
       process.stderr.write(`weft: ${err.message}\n`);
     } else {
       process.stderr.write(`weft: ${err instanceof Error ? (err.stack ?? err.message) : String(err)}\n`);

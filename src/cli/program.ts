@@ -5,6 +5,7 @@ import { registerAgentsCommand } from './commands/agents.js';
 import { registerCancelCommand } from './commands/cancel.js';
 import { registerCleanCommand } from './commands/clean.js';
 import { registerDemoCommand } from './commands/demo.js';
+import { registerDoctorCommand } from './commands/doctor.js';
 import { registerExportCommand } from './commands/export.js';
 import { registerImportCommand } from './commands/import.js';
 import { registerInitCommand } from './commands/init.js';
@@ -32,6 +33,7 @@ export function createProgram(): Command {
   registerPlanCommands(program);
   registerNextCommand(program);
   registerPromptCommand(program);
+  registerDoctorCommand(program);
   registerRunCommands(program);
   registerInspectCommands(program);
   registerCancelCommand(program);

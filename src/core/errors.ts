@@ -41,6 +41,15 @@ export class SourceError extends InputError {
   }
 }
 
+/** Checks before a run failed (`weft doctor`'s failures): one line per failed check; exit code 2, HTTP 400. */
+export class PreflightError extends InputError {
+  readonly failures: string[];
+  constructor(failures: string[]) {
+    super(failures.join('\n'), { failures });
+    this.failures = failures;
+  }
+}
+
 /** Something asked for does not exist. Exit code 2, HTTP 404. */
 export class NotFoundError extends WeftError {
   constructor(message: string, details?: Record<string, unknown>) {

@@ -49,6 +49,8 @@ export interface TaskSpec {
   requirementTitle: string;
   /** Agent backend override from an `Agent:` metadata line. */
   agent?: string | undefined;
+  /** Quality gate for this task from a `Verify:` line (REQUIREMENTS.md or its STRUCTURE.md component); overrides the run's `--verify`. */
+  verify?: string | undefined;
   source: SourceLocation;
   /** Why the planner added dependencies or the task itself (shown by `--explain`). */
   notes?: string[] | undefined;

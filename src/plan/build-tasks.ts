@@ -1,4 +1,5 @@
 /** RequirementsDoc -> TaskSpecs: ids, checklist items, estimates, types, resolved dependencies. */
+import { closeIds } from '../core/close-match.js';
 import { SourceError } from '../core/errors.js';
 import { PRIORITIES, type Priority, type TaskSpec } from '../core/task.js';
 import { parseEstimate } from './estimate.js';
@@ -69,6 +70,7 @@ export function buildTasks(doc: RequirementsDoc, defaultEstimateMinutes = DEFAUL
     const files = r.meta.files ? splitList(r.meta.files.value) : [];
     const reqEstimate = parseMetaEstimate(r, file);
     const agent = r.meta.agent?.value.trim() || undefined;
+    const verify = r.meta.verify?.value.trim().replace(/^`(.*)`$/, '$1') || undefined;
     const deps = unique(dependsOn);
     // Literal objects with one shape: spreading a shared base made V8 fall off its fast path at 10k+ tasks.
     const make = (id: string, title: string, status: 'pending' | 'done', estimateMinutes: number, line: number): TaskSpec => ({
@@ -86,6 +88,7 @@ export function buildTasks(doc: RequirementsDoc, defaultEstimateMinutes = DEFAUL
       requirementId: r.id,
       requirementTitle: r.title,
       agent,
+      verify,
       source: { file, line },
     });
     if (r.items.length === 0) {
@@ -124,11 +127,16 @@ function resolveReference(ref: string, lookup: (key: string) => RequirementSecti
 
 function suggest(ref: string, doc: RequirementsDoc): string {
   const needle = slugify(ref);
-  const close = doc.requirements.filter((r) => {
-    const s = slugify(r.title);
-    return r.id.toLowerCase().includes(needle) || s.includes(needle) || (needle.length > 3 && needle.includes(s));
-  });
-  const list = (close.length ? close : doc.requirements).slice(0, 6).map((r) => r.id);
+  // A typo of an id or of a title's slug ("Paymnts" -> payments), else a word of a longer title.
+  const byName = new Map<string, string>();
+  for (const r of doc.requirements) {
+    byName.set(r.id, r.id);
+    byName.set(slugify(r.title), r.id);
+  }
+  const typos = closeIds(needle, [...byName.keys()], 6).map((name) => byName.get(name)!);
+  const words = doc.requirements.filter((r) => needle.length > 3 && slugify(r.title).includes(needle)).map((r) => r.id);
+  const close = [...new Set([...typos, ...words])];
+  const list = (close.length ? close : doc.requirements.map((r) => r.id)).slice(0, 6);
   return ` (${close.length ? 'did you mean' : 'known ids'}: ${list.join(', ')})`;
 }
 

@@ -54,6 +54,7 @@ export function applyInterfaceFirst(tasks: TaskSpec[], components: Component[], 
       acceptanceCriteria: [`The public interface of ${name} is defined and documented`, 'A mock or stub implementation lets dependents compile and test'],
       requirementId: id,
       requirementTitle: `Define the interface of ${name}`,
+      verify: c.verify,
       source: { file, line: c.line },
       notes: [],
     };
@@ -61,6 +62,13 @@ export function applyInterfaceFirst(tasks: TaskSpec[], components: Component[], 
     added.push(task);
     return [task];
   };
+
+  // A component's `Verify:` applies to its tasks that have none of their own (the first component wins).
+  for (const t of tasks) {
+    if (t.verify) continue;
+    const gate = componentsOf(t).find((c) => c.verify)?.verify;
+    if (gate) t.verify = gate;
+  }
 
   for (const t of tasks) {
     if (t.type === 'interface' || t.status === 'done') continue;

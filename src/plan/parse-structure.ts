@@ -8,12 +8,14 @@ export interface Component {
   uses: string[];
   /** Where the component's interface lives, when the document says. */
   interfacePath?: string;
+  /** `Verify:` quality gate for tasks in this component (a task's own `Verify:` wins). */
+  verify?: string;
   description: string;
   line: number;
   usesLine: number;
 }
 
-const META_LINE = /^\s*(?:[-*+]\s+)?(?:\*\*|__)?(paths?|uses|interface)(?:\*\*|__)?\s*:\s*(?:\*\*|__)?\s*(.*?)\s*$/i;
+const META_LINE = /^\s*(?:[-*+]\s+)?(?:\*\*|__)?(paths?|uses|interface|verify)(?:\*\*|__)?\s*:\s*(?:\*\*|__)?\s*(.*?)\s*$/i;
 
 /** Splits a comma-separated list, dropping backticks and blanks. */
 export function splitList(value: string): string[] {
@@ -53,6 +55,9 @@ export function parseStructure(text: string, file: string): Component[] {
       else if (key === 'uses') {
         c.uses.push(...splitList(m[2]!));
         c.usesLine = r + 1;
+      } else if (key === 'verify') {
+        const v = m[2]!.trim().replace(/^`(.*)`$/, '$1');
+        if (v) c.verify = v;
       } else c.interfacePath = m[2]!.replace(/`/g, '').trim();
     }
     c.description = prose.join('\n').trim();

@@ -23,6 +23,8 @@ export const META_KEY_TABLE = [
   { key: 'files', label: 'Files', aliases: ['file', 'paths'] },
   { key: 'estimate', label: 'Estimate', aliases: ['effort', 'duration', 'time', 'size'] },
   { key: 'agent', label: 'Agent', aliases: ['backend', 'model'] },
+  // The task's own quality gate; overrides the run's --verify (see core/task-verify.ts).
+  { key: 'verify', label: 'Verify', aliases: ['check', 'test command', 'verify command', 'gate'] },
 ] as const;
 
 /** Every known metadata key, lower case. */
