@@ -15,8 +15,8 @@ export interface CredentialSource {
 
 const home = (env: NodeJS.ProcessEnv) => env.HOME || homedir();
 
-/** Credentials per preset; `example` needs none. */
-export const PRESET_CREDENTIALS: Readonly<Record<Exclude<PresetName, 'example'>, CredentialSource>> = {
+/** Whether a preset has a credential at all, per preset (agent-env.ts decides which variables it then gets); `example` needs none. */
+export const PRESET_LOGINS: Readonly<Record<Exclude<PresetName, 'example'>, CredentialSource>> = {
   claude: {
     env: ['ANTHROPIC_API_KEY', 'ANTHROPIC_AUTH_TOKEN', 'CLAUDE_CODE_OAUTH_TOKEN', 'CLAUDE_CODE_USE_BEDROCK', 'CLAUDE_CODE_USE_VERTEX'],
     files: (env) => [join(env.CLAUDE_CONFIG_DIR || join(home(env), '.claude'), '.credentials.json')],
@@ -42,7 +42,7 @@ export const PRESET_CREDENTIALS: Readonly<Record<Exclude<PresetName, 'example'>,
 /** Null when the preset has credentials (or needs none); otherwise what to do about it. */
 export function missingCredentials(preset: PresetName, env: NodeJS.ProcessEnv = process.env): string | null {
   if (preset === 'example') return null;
-  const source = PRESET_CREDENTIALS[preset];
+  const source = PRESET_LOGINS[preset];
   if (source.env.some((name) => Boolean(env[name]))) return null;
   if (source.files(env).some((f) => existsSync(f))) return null;
   return source.hint;

@@ -155,7 +155,8 @@ async function checkAgent(spec: string, input: PreflightInput, env: NodeJS.Proce
     if (out.code !== 0) checks.push({ name, level: 'fail', message: `\`${program} --version\` failed: ${out.tail.trim().split('\n').pop() ?? ''}` });
     else version = ` (${out.tail.trim().split('\n')[0]})`;
   }
-  const missing = isPresetName(preset) ? missingCredentials(preset, env) : null;
+  // Credentials set in weft.config.yaml (`agents.NAME.env`) count too.
+  const missing = isPresetName(preset) ? missingCredentials(preset, { ...env, ...resolved.env }) : null;
   if (missing) checks.push({ name, level: 'fail', message: `no credentials: ${missing}` });
   if (checks.length === 0) checks.push({ name, level: 'ok', message: `${path}${version}` });
   return { checks, needsWorktree: true };
