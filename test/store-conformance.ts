@@ -190,6 +190,33 @@ export function storeConformance(name: string, factory: StoreFactory): void {
       assert.equal(await store.claimNext('other-run', 'w1', LEASE, T0), undefined);
     });
 
+    it('claims a batch in scheduling order, each with its own token and attempt, never more than asked or claimable', async ({ store }) => {
+      await makeRun(store, 'r', [
+        nt(spec('b-low', [], { priority: 'low' }), 50),
+        nt(spec('a-low', [], { priority: 'low' }), 50),
+        nt(spec('c-crit', [], { priority: 'critical' }), 50),
+        nt(spec('z-long', [], { priority: 'low' }), 90),
+        nt(spec('m-high', [], { priority: 'high' }), 50),
+        nt(spec('later', ['z-long']), 100),
+      ]);
+      assert.deepEqual(await store.claimBatch('r', 'w1', 0, LEASE, T0), []);
+      const first = await store.claimBatch('r', 'w1', 3, LEASE, T0);
+      assert.deepEqual(first.map((c) => c.task.id), ['z-long', 'c-crit', 'm-high']);
+      for (const c of first) {
+        assert.equal(c.task.status, 'running');
+        assert.deepEqual(c.task.lease, { owner: 'w1', token: c.token, expiresAt: T0 + LEASE });
+        assert.deepEqual(await store.listAttempts('r', c.task.id), [c.attempt]);
+        assert.equal(c.attempt.token, c.token);
+      }
+      const rest = await store.claimBatch('r', 'w2', 10, LEASE, T0);
+      assert.deepEqual(rest.map((c) => c.task.id), ['a-low', 'b-low'], 'only what is claimable; `later` waits for z-long');
+      assert.deepEqual(await store.claimBatch('r', 'w2', 10, LEASE, T0), []);
+      // A claimed task's result is accepted only with its own token.
+      const z = first[0]!;
+      const done = await store.completeAttempt('r', 'z-long', z.token, { kind: 'succeeded' }, T0 + 1);
+      assert.deepEqual(done.unblocked, ['later']);
+    });
+
     it('claim issues a lease, a fencing token and an attempt', async ({ store }) => {
       await makeRun(store, 'r', [nt(spec('A'))]);
       const c = await store.claimNext('r', 'worker-1', LEASE, T0 + 100);
@@ -654,11 +681,10 @@ export function storeConformance(name: string, factory: StoreFactory): void {
 
     pullRequestConformance(it, spec);
 
-    it('runs a 2,000-task chain of claim + complete quickly', async ({ store }) => {
+    it('runs a 2,000-task chain of claim + complete to the end', async ({ store }) => {
       const n = 2000;
       const tasks = Array.from({ length: n }, (_, i) => nt(spec(`T${String(i).padStart(5, '0')}`, i % 2 ? [`T${String(i - 1).padStart(5, '0')}`] : []), n - i));
       await makeRun(store, 'r', tasks);
-      const started = performance.now();
       let done = 0;
       for (;;) {
         const c = await store.claimNext('r', 'w', LEASE, T0);
@@ -666,10 +692,9 @@ export function storeConformance(name: string, factory: StoreFactory): void {
         await store.completeAttempt('r', c.task.id, c.token, { kind: 'succeeded', output: 'ok' }, T0 + 1);
         done++;
       }
-      const perSecond = Math.round(done / ((performance.now() - started) / 1000));
+      // Speed is measured in bench/, never asserted here: a loaded machine must not fail the suite.
       assert.equal(done, n);
-      assert.ok(perSecond > 100, `throughput ${perSecond} tasks/s`);
-      console.log(`# ${name}: ${perSecond} tasks/s (claim + complete, one worker)`);
+      assert.equal((await store.countTasks('r')).succeeded, n);
     });
   });
 }

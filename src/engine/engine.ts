@@ -121,10 +121,14 @@ export class Engine {
 
     while (!this.#stopping) {
       while (this.#active.size < this.settings.concurrency && !this.#stopping) {
-        const claim = await store.claimNext(runId, this.settings.workerId, this.settings.leaseMs, Date.now());
-        if (!claim) break;
-        const p: Promise<void> = this.#runAttempt(claim).finally(() => this.#active.delete(p));
-        this.#active.add(p);
+        // Every free slot in one claim: one statement on Postgres instead of a transaction per task.
+        const free = this.settings.concurrency - this.#active.size;
+        const claims = await store.claimBatch(runId, this.settings.workerId, free, this.settings.leaseMs, Date.now());
+        for (const claim of claims) {
+          const p: Promise<void> = this.#runAttempt(claim).finally(() => this.#active.delete(p));
+          this.#active.add(p);
+        }
+        if (claims.length < free) break;
       }
       if (this.#active.size >= this.settings.concurrency) {
         await Promise.race(this.#active);

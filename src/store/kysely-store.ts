@@ -3,7 +3,7 @@
  * `#write` (how a write transaction starts) and a few Postgres-only row locks.
  */
 import { CompiledQuery, sql } from 'kysely';
-import type { Compilable, Kysely, QueryResult, Transaction } from 'kysely';
+import type { Compilable, ExpressionBuilder, Kysely, QueryCreator, QueryResult, Transaction } from 'kysely';
 import { ConflictError, InputError, NotFoundError } from '../core/errors.js';
 import { PRIORITY_RANK, SATISFYING_STATUSES } from '../core/task.js';
 import type { Plan, Priority, TaskSpec, TaskStatus, TaskType } from '../core/task.js';
@@ -86,6 +86,7 @@ type SlotName =
   | 'category'
   | 'error'
   | 'output'
+  | 'limit'
   | UsageColumn;
 /** Named placeholders for a prepared query; typed `never` so they fit any column. */
 type Slots = Readonly<Record<SlotName, never>>;
@@ -383,49 +384,14 @@ export class KyselyStore implements Store {
   }
 
   async claimNext(runId: string, workerId: string, leaseMs: number, now: number): Promise<Claim | undefined> {
-    const claim = this.#query('claim', (db, p) => {
-      let best = db
-        .selectFrom('tasks')
-        .select('id')
-        .where('run_id', '=', p.runId)
-        .where('status', '=', 'ready')
-        .where((eb) => eb.or([eb('not_before', 'is', null), eb('not_before', '<=', p.now)]))
-        .orderBy('tail_minutes', 'desc')
-        .orderBy('priority_rank', 'asc')
-        .orderBy('id', 'asc')
-        .limit(1);
-      // Concurrent claimers on Postgres each skip rows another one has locked instead of queueing on them.
-      if (this.dialect === 'postgres') best = best.forUpdate().skipLocked();
-      return db
-        .updateTable('tasks')
-        .set((eb) => ({
-          status: 'running',
-          lease_token: eb('lease_token', '+', 1),
-          lease_owner: p.workerId,
-          lease_expires_at: p.expiresAt,
-          attempt_count: eb('attempt_count', '+', 1),
-          started_at: eb.fn.coalesce('started_at', sql<number>`cast(${p.now} as bigint)`),
-          updated_at: p.now,
-        }))
-        .where('run_id', '=', p.runId)
-        .where('id', '=', best)
-        .where('status', '=', 'ready')
-        .returningAll();
-    });
-    const openAttempt = this.#query('openAttempt', (db, p) =>
-      db.insertInto('attempts').values({
-        run_id: p.runId,
-        task_id: p.taskId,
-        number: p.number,
-        status: 'running',
-        worker_id: p.workerId,
-        token: p.token,
-        started_at: p.now,
-      }),
-    );
-    return this.#write(async (db) => {
-      const [row] = (await claim.execute(db, { runId, workerId, now, expiresAt: now + leaseMs })).rows;
-      if (!row) return undefined;
+    const [claim] = await this.claimBatch(runId, workerId, 1, leaseMs, now);
+    return claim;
+  }
+
+  async claimBatch(runId: string, workerId: string, max: number, leaseMs: number, now: number): Promise<Claim[]> {
+    if (max < 1) return [];
+    const values = { runId, workerId, now, expiresAt: now + leaseMs, limit: max };
+    const toClaim = (row: TaskRow): Claim => {
       const attempt: AttemptRow = {
         run_id: runId,
         task_id: row.id,
@@ -441,9 +407,100 @@ export class KyselyStore implements Store {
         result: null,
         ...NO_USAGE,
       };
-      await openAttempt.execute(db, { runId, taskId: row.id, number: row.attempt_count, workerId, token: row.lease_token, now });
       return { task: toTask(row), attempt: toAttempt(attempt), token: row.lease_token };
+    };
+    if (this.dialect === 'postgres') {
+      // One statement claims the batch and opens its attempts: atomic without a transaction, one round trip.
+      const { rows } = await this.#query('claimBatchPg', (db, p) =>
+        db
+          // The pick is a CTE of its own: a LIMIT … FOR UPDATE SKIP LOCKED subquery inside the UPDATE's
+          // WHERE may be evaluated more than once and skip rows it locked itself.
+          .with('picked', (q) => this.#claimable(q, p).forUpdate().skipLocked())
+          .with('claimed', (q) =>
+            q
+              .updateTable('tasks')
+              .set((eb) => this.#claimSet(eb, p))
+              .from('picked')
+              .where('tasks.run_id', '=', p.runId)
+              .whereRef('tasks.id', '=', 'picked.id')
+              .where('tasks.status', '=', 'ready')
+              .returningAll('tasks'),
+          )
+          .with('opened', (q) =>
+            q
+              .insertInto('attempts')
+              .columns(['run_id', 'task_id', 'number', 'status', 'worker_id', 'token', 'started_at'])
+              .expression((eb) =>
+                eb
+                  .selectFrom('claimed')
+                  .select((s) => [
+                    'claimed.run_id',
+                    'claimed.id',
+                    'claimed.attempt_count',
+                    sql<AttemptStatus>`'running'`.as('status'),
+                    sql<string>`cast(${p.workerId} as text)`.as('worker_id'),
+                    'claimed.lease_token',
+                    s.cast<number>(sql`${p.now}`, 'bigint').as('started_at'),
+                  ]),
+              ),
+          )
+          .selectFrom('claimed')
+          .selectAll(),
+      ).execute(this.#db, values);
+      return sortClaims(rows as TaskRow[]).map(toClaim);
+    }
+    const claim = this.#query('claimBatch', (db, p) =>
+      db
+        .updateTable('tasks')
+        .set((eb) => this.#claimSet(eb, p))
+        .where('run_id', '=', p.runId)
+        .where('id', 'in', this.#claimable(db, p))
+        .where('status', '=', 'ready')
+        .returningAll(),
+    );
+    const openAttempt = this.#query('openAttempt', (db, p) =>
+      db.insertInto('attempts').values({
+        run_id: p.runId,
+        task_id: p.taskId,
+        number: p.number,
+        status: 'running',
+        worker_id: p.workerId,
+        token: p.token,
+        started_at: p.now,
+      }),
+    );
+    return this.#write(async (db) => {
+      const rows = sortClaims((await claim.execute(db, values)).rows);
+      for (const row of rows) await openAttempt.execute(db, { runId, taskId: row.id, number: row.attempt_count, workerId, token: row.lease_token, now });
+      return rows.map(toClaim);
     });
+  }
+
+  /** The best `limit` claimable tasks of a run, in scheduling order: longest tail, priority, id. */
+  #claimable(db: Kysely<Database> | QueryCreator<Database>, p: Slots) {
+    return db
+      .selectFrom('tasks')
+      .select('id')
+      .where('run_id', '=', p.runId)
+      .where('status', '=', 'ready')
+      .where((eb) => eb.or([eb('not_before', 'is', null), eb('not_before', '<=', p.now)]))
+      .orderBy('tail_minutes', 'desc')
+      .orderBy('priority_rank', 'asc')
+      .orderBy('id', 'asc')
+      .limit(p.limit);
+  }
+
+  /** What a claim sets: running under a new lease with the next fencing token and attempt number. */
+  #claimSet(eb: ExpressionBuilder<Database, 'tasks'>, p: Slots) {
+    return {
+      status: 'running' as const,
+      lease_token: eb('lease_token', '+', 1),
+      lease_owner: p.workerId,
+      lease_expires_at: p.expiresAt,
+      attempt_count: eb('attempt_count', '+', 1),
+      started_at: eb.fn.coalesce('started_at', sql<number>`cast(${p.now} as bigint)`),
+      updated_at: p.now,
+    };
   }
 
   async heartbeat(runId: string, taskId: string, token: number, leaseMs: number, now: number): Promise<HeartbeatResult> {
@@ -1051,6 +1108,11 @@ function rowUsage(r: AttemptRow): AgentUsage | null {
     else u[field] = Number(v);
   }
   return Object.keys(u).length > 0 ? u : null;
+}
+
+/** Claimed rows in scheduling order (RETURNING gives no order): longest tail, then priority, then id. */
+function sortClaims(rows: TaskRow[]): TaskRow[] {
+  return rows.sort((a, b) => b.tail_minutes - a.tail_minutes || a.priority_rank - b.priority_rank || (a.id < b.id ? -1 : a.id > b.id ? 1 : 0));
 }
 
 async function staleToken(db: Db, runId: string, taskId: string, token: number): Promise<Error> {

@@ -69,6 +69,11 @@ export interface Store {
    * opens an attempt and returns it; undefined when nothing is claimable now.
    */
   claimNext(runId: string, workerId: string, leaseMs: number, now: number): Promise<Claim | undefined>;
+  /**
+   * Claims up to `max` of the best ready tasks at once, as `claimNext` would one by one (each with its
+   * own fencing token and attempt), in scheduling order; fewer (or none) when fewer are claimable.
+   */
+  claimBatch(runId: string, workerId: string, max: number, leaseMs: number, now: number): Promise<Claim[]>;
   /** Extends a lease if `token` is still current. Reports whether cancellation was requested. */
   heartbeat(runId: string, taskId: string, token: number, leaseMs: number, now: number): Promise<HeartbeatResult>;
   /**
