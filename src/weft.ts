@@ -24,6 +24,7 @@ import { buildPrompt, createTemplateLoader, type TaskMemory } from './prompt/ind
 import { codeContextSettings, createCodeContext, createGitSourceTree, wantsCodeContext, type RepoContext } from './context/index.js';
 import type { RunRecord } from './store/records.js';
 import { openStore, resolveDbSpec } from './store/open-store.js';
+import type { ResilienceOptions } from './store/resilient-store.js';
 import type { Store } from './store/store.js';
 import { GitWorkspace } from './vcs/git-workspace.js';
 import { openPrIntegration } from './forge/pr-integration.js';
@@ -38,6 +39,8 @@ export interface OpenWeftOptions {
   configPath?: string;
   /** A command that only reads: a missing SQLite file is an error instead of being created. */
   readOnly?: boolean;
+  /** Told when Postgres calls start waiting out an outage and when they get through again. */
+  onDatabaseOutage?: ResilienceOptions['onOutage'];
 }
 
 export interface StartRunOptions {
@@ -289,6 +292,9 @@ function stripAnalysis(t: Plan['tasks'][number]): TaskSpec {
 export async function openWeft(options: OpenWeftOptions = {}): Promise<Weft> {
   const cwd = options.cwd ?? process.cwd();
   const { config } = await loadConfig({ cwd, ...(options.configPath ? { path: options.configPath } : {}) });
-  const store = await openStore(resolveDbSpec(options.db, process.env, config.db), { readOnly: options.readOnly ?? false });
+  const store = await openStore(resolveDbSpec(options.db, process.env, config.db), {
+    readOnly: options.readOnly ?? false,
+    resilience: { outageMs: config.database.outageSeconds * 1000, ...(options.onDatabaseOutage ? { onOutage: options.onDatabaseOutage } : {}) },
+  });
   return new Weft(config, store, cwd);
 }

@@ -138,13 +138,12 @@ describe('command agent', () => {
     assert.ok(req.logged.join('').length > 100_000, 'the log gets everything');
   });
 
-  it('does not hang on a background process that keeps the output open', async () => {
+  // A hang fails by the test's timeout; no wall-time assertion (the machine may be loaded).
+  it('does not hang on a background process that keeps the output open', { timeout: 60_000 }, async () => {
     const work = join(dir, 'daemon');
     await mkdir(work);
     const agent = createCommandAgent({ name: 'daemon', argv: [node, join(scripts, 'daemon.mjs')] });
-    const started = Date.now();
     const result = await agent.run(request(work));
-    assert.ok(Date.now() - started < 8000);
     assert.match(result.summary ?? '', /left a server running/);
     const pid = Number(await readFile(join(work, 'daemon.pid'), 'utf8'));
     await new Promise((r) => setTimeout(r, 100));
@@ -152,18 +151,16 @@ describe('command agent', () => {
   });
 
   for (const [reason, category] of [['cancelled', 'cancelled'], ['timeout', 'timeout']] as const) {
-    it(`kills the agent and its children on abort (${reason})`, async () => {
+    it(`kills the agent and its children on abort (${reason})`, { timeout: 60_000 }, async () => {
       const work = join(dir, reason);
       await mkdir(work);
       const agent = createCommandAgent({ name: 'hang', argv: [node, join(scripts, 'hang.mjs')], env: { IGNORE_TERM: reason === 'timeout' ? '1' : '' }, killGraceMs: 200 });
       const controller = new AbortController();
       const req = request(work, { signal: controller.signal });
-      const started = Date.now();
       const running = agent.run(req);
       while (!req.logged.join('').includes('started')) await new Promise((r) => setTimeout(r, 20));
       controller.abort(reason);
       await assert.rejects(running, (e: unknown) => e instanceof AgentError && e.category === category);
-      assert.ok(Date.now() - started < 5000);
       const pid = Number(await readFile(join(work, 'grandchild.pid'), 'utf8'));
       await new Promise((r) => setTimeout(r, 100));
       assert.ok(await gone(pid), 'the grandchild is gone too');

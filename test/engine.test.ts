@@ -6,7 +6,6 @@ import { join } from 'node:path';
 import { after, describe, test } from 'node:test';
 import { AgentError, type AgentBackend } from '../src/agents/agent-backend.js';
 import { defaultConfig } from '../src/config/config-schema.js';
-import { makespanLowerBound } from '../src/core/graph.js';
 import { EngineEvents } from '../src/engine/events.js';
 import { loadRunStatus } from '../src/engine/run-status.js';
 import { createSimulateAgent, sleep } from '../src/engine/simulate-agent.js';
@@ -84,16 +83,15 @@ function track(events: EngineEvents) {
 }
 
 describe('engine', () => {
-  test('respects concurrency and dependencies, and finishes close to the lower bound', async () => {
+  // How close the makespan comes to its lower bound is measured in bench/, not asserted on a shared machine.
+  test('respects concurrency and dependencies, and runs work in parallel', async () => {
     const weft = await makeWeft(() => createSimulateAgent({ scale: 3, failRate: 0, seed: 1 }));
     const text = generateRequirements({ tasks: 60, itemsPerRequirement: 0, maxDeps: 2, window: 8, seed: 7 });
     const plan = buildPlan({ requirements: { text, file: 'gen.md' } });
     const run = await weft.createRun(plan, { agent: 'simulate', concurrency: 4 });
     const events = new EngineEvents();
     const t = track(events);
-    const t0 = Date.now();
     const outcome = await weft.executeRun(run.id, { events });
-    const elapsed = Date.now() - t0;
     assert.equal(outcome.run.status, 'succeeded', JSON.stringify((await loadRunStatus(weft.store, run.id)).tasks.filter((x) => x.status !== 'succeeded').slice(0, 3)));
     assert.ok(t.peak() <= 4, `peak concurrency ${t.peak()} > 4`);
     assert.ok(t.peak() >= 2, 'work ran in parallel');
@@ -101,8 +99,6 @@ describe('engine', () => {
       const first = t.started.get(task.id)![0]!;
       for (const dep of task.dependsOn) assert.ok(t.succeeded.get(dep)! < first, `${task.id} started before ${dep} finished`);
     }
-    const bound = makespanLowerBound(plan.criticalPathMinutes, plan.totalMinutes, 4) * 3;
-    assert.ok(elapsed < bound * 1.35 + 1500, `makespan ${elapsed}ms vs lower bound ${bound}ms`);
     await weft.close();
   });
 
@@ -191,10 +187,9 @@ describe('engine', () => {
     const run = await weft.createRun(plan, { agent: 'slow', concurrency: 2 });
     const events = new EngineEvents();
     events.once('task.started', () => void weft.store.requestCancel(run.id, undefined, Date.now()));
-    const t0 = Date.now();
-    // Heartbeats carry the cancellation; a short interval keeps the test quick.
+    // Heartbeats carry the cancellation; a short interval keeps the test quick. An attempt that ran its
+    // 10 s to the end would have succeeded, so "cancelled" shows the heartbeat stopped it.
     const outcome = await weft.executeRun(run.id, { events, heartbeatMs: 50 });
-    assert.ok(Date.now() - t0 < 5000);
     assert.equal(outcome.run.status, 'cancelled');
     const status = await loadRunStatus(weft.store, run.id);
     assert.ok(status.tasks.every((x) => ['cancelled', 'blocked'].includes(x.status)), JSON.stringify(status.tasks.map((x) => x.status)));

@@ -123,20 +123,18 @@ describe('makespanLowerBound', () => {
   });
 });
 
-describe('scale (no recursion, linear time)', () => {
+describe('scale (no recursion; a quadratic step would run into the test timeout)', () => {
   const N = 100_000;
 
   it('a 100k-node chain', () => {
     const nodes: GraphNode[] = [];
     for (let i = 0; i < N; i++) nodes.push(node(`t${i}`, i === 0 ? [] : [`t${i - 1}`], 1));
-    const started = performance.now();
     const { graph } = indexGraph(nodes);
     assert.equal(findCycle(graph), null);
     const a = named(nodes, graph, topologicalOrder(graph)!);
     assert.equal(a.phases.length, N);
     assert.equal(a.criticalPath.length, N);
     assert.equal(a.criticalPathMinutes, N);
-    assert.ok(performance.now() - started < 5000, 'linear, not quadratic');
   });
 
   it('a 100k-node chain closed into a cycle is found without overflowing the stack', () => {

@@ -110,6 +110,13 @@ export const weftConfigSchema = section({
   maxAttempts: wholeNumber(1).default(3).describe('Tries per task before it is marked failed'),
   defaultEstimateMinutes: positiveNumber().default(60).describe('Estimate for tasks whose document gives none'),
   db: text().optional().describe('SQLite file path (relative to the config file) or a postgres:// URL'),
+  database: nullAsUnset(
+    section({
+      outageSeconds: positiveNumber()
+        .default(600)
+        .describe('Postgres: how long a call waits out a lost connection or a restarting server before weft exits 3 ("database unavailable")'),
+    }).prefault({}),
+  ).describe('Database fault handling'),
   verify: text().optional().describe('Quality gate command run in the worktree after the agent, e.g. "npm test"'),
   timeoutMinutes: positiveNumber().default(30).describe('Time limit for one attempt'),
   sandbox: sandboxMode().default('none').describe('Default containment of command agents: `none` or `bwrap` (bubblewrap)'),

@@ -7,6 +7,7 @@ export const ERROR_CODES = [
   'unauthorized',
   'forbidden',
   'rate_limited',
+  'unavailable',
   'internal',
 ] as const;
 export type ErrorCode = (typeof ERROR_CODES)[number];
@@ -64,9 +65,26 @@ export class ConflictError extends WeftError {
   }
 }
 
-/** Process exit code for an error: 2 for bad input, 1 for everything else. */
+/** The infrastructure weft depends on, named in outage errors. */
+export const INFRASTRUCTURE = ['database', 'queue'] as const;
+export type Infrastructure = (typeof INFRASTRUCTURE)[number];
+
+/**
+ * The database or the queue stayed unreachable longer than weft waits for it: not the work's fault.
+ * Exit code 3, HTTP 503.
+ */
+export class InfrastructureError extends WeftError {
+  readonly component: Infrastructure;
+  constructor(component: Infrastructure, message: string, details?: Record<string, unknown>) {
+    super('unavailable', `${component} unavailable: ${message}`, { component, ...details });
+    this.component = component;
+  }
+}
+
+/** Process exit code for an error: 2 for bad input, 3 when the database or queue failed, 1 for everything else. */
 export function exitCodeFor(err: unknown): number {
   if (err instanceof InputError || err instanceof NotFoundError) return 2;
+  if (err instanceof InfrastructureError) return 3;
   return 1;
 }
 
@@ -86,6 +104,8 @@ export function httpStatusFor(err: unknown): number {
       return 409;
     case 'rate_limited':
       return 429;
+    case 'unavailable':
+      return 503;
     default:
       return 500;
   }

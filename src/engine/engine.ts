@@ -119,6 +119,22 @@ export class Engine {
     const initial = await store.listTasks(runId);
     events.emit('run.started', { runId, title: run.title, tasks: initial.length, concurrency: this.settings.concurrency, resumed: options.resumed ?? false });
 
+    try {
+      await this.#loop();
+    } catch (err) {
+      // The store gave up (an outage longer than it waits) or something else broke: stop the attempts
+      // here (their leases go back to whoever resumes) and report it; the run is not marked finished.
+      this.stop();
+      await Promise.allSettled(this.#active);
+      throw err;
+    }
+    await Promise.allSettled(this.#active);
+    return this.#finish(started);
+  }
+
+  async #loop(): Promise<void> {
+    const { store } = this.deps;
+    const { runId } = this;
     while (!this.#stopping) {
       while (this.#active.size < this.settings.concurrency && !this.#stopping) {
         // Every free slot in one claim: one statement on Postgres instead of a transaction per task.
@@ -142,8 +158,6 @@ export class Engine {
       if (wait === null) break;
       await sleep(wait);
     }
-    await Promise.allSettled(this.#active);
-    return this.#finish(started);
   }
 
   /** With no attempt running here: ms to wait for more work, or null when the run is over. */
@@ -202,9 +216,14 @@ export class Engine {
     const backend = this.deps.backendFor(spec);
     const controller = new AbortController();
     this.#controllers.set(task.id, controller);
+    // Without a heartbeat that got through within a lease, this process cannot know it still holds the
+    // task (another may have reclaimed it): it stops, and integrate() checks the lease anyway.
+    let heardAt = Date.now();
     const heartbeat = setInterval(() => {
+      if (Date.now() - heardAt > this.settings.leaseMs) controller.abort('lease-lost');
       store.heartbeat(runId, task.id, token, this.settings.leaseMs, Date.now()).then(
         (r) => {
+          heardAt = Date.now();
           if (!r.ok) controller.abort('lease-lost');
           else if (r.cancelRequested) controller.abort('cancelled');
         },

@@ -3,6 +3,7 @@ import { existsSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { InputError } from '../core/errors.js';
 import { openPostgresStore } from './postgres-store.js';
+import { resilientStore, type ResilienceOptions } from './resilient-store.js';
 import { openSqliteStore } from './sqlite-store.js';
 import type { Store } from './store.js';
 
@@ -33,6 +34,8 @@ export function resolveDbSpec(flag?: string, env: NodeJS.ProcessEnv = process.en
 export interface OpenStoreOptions {
   /** For commands that only read: a SQLite file that does not exist is an error, never created (nor its folder). */
   readOnly?: boolean;
+  /** Postgres: how long calls wait out an outage, and who hears about it. */
+  resilience?: ResilienceOptions;
 }
 
 /** Opens a Postgres store for a postgres:// or postgresql:// URL, else a SQLite file; migrates it. */
@@ -42,7 +45,8 @@ export async function openStore(spec: string, opts: OpenStoreOptions = {}): Prom
   if (!isPostgresSpec(spec) && opts.readOnly && path !== ':memory:' && !existsSync(path)) {
     throw new InputError(`no weft database at ${resolve(path)} (nothing has run here yet, or a mistyped --db / WEFT_DB)`, { db: spec });
   }
-  const store = isPostgresSpec(spec) ? openPostgresStore(spec) : openSqliteStore(path);
+  // Postgres is a server that can go away for a while: its calls wait out transient errors (resilient-store.ts).
+  const store = isPostgresSpec(spec) ? resilientStore(openPostgresStore(spec), opts.resilience) : openSqliteStore(path);
   try {
     await store.migrate();
   } catch (err) {

@@ -15,9 +15,23 @@ const types: pg.CustomTypesConfig = {
 };
 
 /** Opens a pool to `url` (postgres://...). Call migrate() before use. */
-export function openPostgresStore(url: string, opts: { maxConnections?: number } = {}): KyselyStore {
-  const pool = new pg.Pool({ connectionString: url, max: opts.maxConnections ?? 10, types });
-  // An idle client losing its connection must not crash the process; the pool replaces it.
+export function openPostgresStore(url: string, opts: { maxConnections?: number; connectTimeoutMs?: number } = {}): KyselyStore {
+  const pool = new pg.Pool({
+    connectionString: url,
+    max: opts.maxConnections ?? 10,
+    types,
+    // A server that does not answer (a partition, a failover in progress) fails the call instead of hanging it;
+    // resilientStore retries it on a fresh connection.
+    connectionTimeoutMillis: opts.connectTimeoutMs ?? 10_000,
+    keepAlive: true,
+  });
+  // A connection can drop at any moment (pg_terminate_backend, a failover, a pgbouncer restart). The pool
+  // listens on idle clients; a checked-out client emits 'error' with no listener of pg's, which would crash
+  // the process. Every client gets one for its whole life: the query in flight rejects anyway, and the pool
+  // discards the broken client when it is released.
+  pool.on('connect', (client) => {
+    client.on('error', () => undefined);
+  });
   pool.on('error', () => undefined);
   const hotPath = new Set<string>();
   const db = new Kysely<Database>({ dialect: new PostgresDialect({ pool: preparingPool(pool, hotPath) }) });

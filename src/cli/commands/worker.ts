@@ -1,6 +1,7 @@
 /** `weft worker`: a long-running process that takes run jobs from the Redis queue and executes them against the shared store. */
 import type { Command } from 'commander';
-import { InputError } from '../../core/errors.js';
+import { InfrastructureError, InputError } from '../../core/errors.js';
+import { isTransientDbError } from '../../store/transient-error.js';
 import type { RunJobHandler, RunWorkerEvent } from '../../queue/run-queue.js';
 import type { Weft } from '../../weft.js';
 import { positiveInt } from './cli-args.js';
@@ -28,25 +29,48 @@ export function assertSharedDb(spec: string): void {
   }
 }
 
-/** The job handler of a worker: executes the job's run with this weft; an abort stops the engine (leases are reclaimed by others). */
-export function runJobHandler(weft: Weft, log: (line: string) => void = () => undefined): RunJobHandler {
+/** Longest pause between restarts of an engine the database stopped (ms). */
+const MAX_RESTART_DELAY_MS = 30_000;
+
+/**
+ * The job handler of a worker: executes the job's run with this weft; an abort stops the engine (leases
+ * are reclaimed by others). A database outage never fails the job (BullMQ would give up on it after its
+ * few retries and orphan the run): the engine is restarted, with backoff, until it finishes or the worker stops.
+ */
+export function runJobHandler(weft: Weft, log: (line: string) => void = () => undefined, opts: { restartDelayMs?: number } = {}): RunJobHandler {
   return async (job, signal) => {
     const { EngineEvents } = await import('../../engine/events.js');
     const { formatDuration } = await import('../../engine/run-report.js');
+    const { sleep } = await import('../../engine/simulate-agent.js');
     const started = Date.now();
     log(`run ${job.runId} shard ${job.shard}: started`);
-    const outcome = await weft.executeRun(job.runId, {
-      events: new EngineEvents(),
-      resumed: true,
-      onEngine: (engine) => {
-        if (signal.aborted) engine.stop();
-        else signal.addEventListener('abort', () => engine.stop(), { once: true });
-      },
-    });
+    let outcome: Awaited<ReturnType<Weft['executeRun']>> | undefined;
+    for (let restarts = 0; !outcome; restarts++) {
+      try {
+        outcome = await weft.executeRun(job.runId, {
+          events: new EngineEvents(),
+          resumed: true,
+          onEngine: (engine) => {
+            if (signal.aborted) engine.stop();
+            else signal.addEventListener('abort', () => engine.stop(), { once: true });
+          },
+        });
+      } catch (err) {
+        if (!isOutage(err) || signal.aborted) throw err;
+        const delay = Math.min(MAX_RESTART_DELAY_MS, (opts.restartDelayMs ?? 1000) * 2 ** Math.min(restarts, 5));
+        log(`run ${job.runId} shard ${job.shard}: ${(err as Error).message}; restarting its engine in ${Math.round(delay / 1000)}s`);
+        await sleep(delay, signal).catch(() => undefined);
+        if (signal.aborted) return;
+      }
+    }
     const counts = Object.entries(outcome.counts).map(([k, v]) => `${v} ${k}`).join(', ');
     const state = signal.aborted ? 'stopped' : `run ${outcome.run.status}`;
     log(`run ${job.runId} shard ${job.shard}: ${state} after ${formatDuration(Date.now() - started)} (${counts})`);
   };
+}
+
+function isOutage(err: unknown): boolean {
+  return err instanceof InfrastructureError || isTransientDbError(err);
 }
 
 /** Registers `weft worker`. */
@@ -73,7 +97,10 @@ export function registerWorkerCommand(program: Command): void {
         throw new InputError((err as Error).message);
       }
       const { openWeft } = await import('../../weft.js');
-      const weft = await openWeft({ db: spec });
+      const weft = await openWeft({
+        db: spec,
+        onDatabaseOutage: (e) => log(e.state === 'waiting' ? `database unreachable (${e.error}): waiting for it` : 'database reachable again'),
+      });
       try {
         let lastError = '';
         const onEvent = (e: RunWorkerEvent) => {
