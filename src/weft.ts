@@ -52,6 +52,8 @@ export interface StartRunOptions {
   verify?: string | null;
   timeoutMinutes?: number;
   merge?: boolean;
+  /** Cost budget in US dollars (`--max-cost`); default config `budget.maxCostUsd`. */
+  maxCostUsd?: number | null;
   planId?: string | null;
   /** Pull requests (`--pr`, `--remote`, `--github-repo`); config `pr.enabled` turns them on too. */
   pr?: { enabled?: boolean; remote?: string | null; githubRepo?: string | null };
@@ -65,6 +67,15 @@ export interface ExecuteOptions {
   /** Heartbeat interval (cancellation reaches a running attempt within about this long). */
   heartbeatMs?: number;
   leaseMs?: number;
+  /** A new cost budget for the run (`weft resume --max-cost`), stored with it. */
+  maxCostUsd?: number | null;
+}
+
+/** A budget as given (`--max-cost`, API), checked: a number of dollars >= 0, or null for none. */
+function checkBudget(usd: number | null): number | null {
+  if (usd === null) return null;
+  if (!Number.isFinite(usd) || usd < 0) throw new InputError(`--max-cost must be a number of US dollars >= 0, got ${usd}`, { maxCostUsd: usd });
+  return usd;
 }
 
 /** A new sortable run id: time in base 36 plus randomness. */
@@ -128,6 +139,7 @@ export class Weft {
       verify,
       timeoutMs: (options.timeoutMinutes ?? this.config.timeoutMinutes) * 60_000,
       merge: options.merge ?? false,
+      maxCostUsd: checkBudget(options.maxCostUsd !== undefined ? options.maxCostUsd : (this.config.budget.maxCostUsd ?? null)),
     };
     return this.store.createRun(
       {
@@ -151,7 +163,11 @@ export class Weft {
     const { store, config } = this;
     const run = await store.getRun(runId);
     if (!run) throw new InputError(`no run with id "${runId}"`);
-    const settings = readRunSettings(run.options);
+    let settings = readRunSettings(run.options);
+    if (options.maxCostUsd !== undefined && options.maxCostUsd !== settings.maxCostUsd) {
+      settings = { ...settings, maxCostUsd: checkBudget(options.maxCostUsd) };
+      await store.updateRun(runId, { options: { ...run.options, ...writeRunSettings(settings) } });
+    }
     const events = options.events ?? new EngineEvents();
     const tasks = await store.listTasks(runId);
     const plan = analyzePlan({ title: run.title, context: settings.context, tasks: tasks.map((t) => t.spec), source: settings.source });
@@ -234,6 +250,7 @@ export class Weft {
         verify: settings.verify,
         workerId: newWorkerId(),
         pollMs: 100,
+        maxCostUsd: settings.maxCostUsd,
       },
     );
     options.onEngine?.(engine);

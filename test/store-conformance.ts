@@ -288,6 +288,49 @@ export function storeConformance(name: string, factory: StoreFactory): void {
       assert.deepEqual(att?.result, { sha: 'abc' });
     });
 
+    it('releaseClaim gives a claim back without using up an attempt', async ({ store }) => {
+      await makeRun(store, 'r', [nt(spec('A'), 30), nt(spec('B'), 20), nt(spec('C', ['B']), 10)]);
+      const a = await store.claimNext('r', 'w', LEASE, T0);
+      assert.equal(a?.task.id, 'A');
+      assert.equal(await store.releaseClaim('r', 'A', a.token, T0 + 5000, T0 + 1), true);
+      const ta = await task(store, 'r', 'A');
+      assert.equal(ta.status, 'ready');
+      assert.equal(ta.attemptCount, 0);
+      assert.equal(ta.failedAttempts, 0);
+      assert.equal(ta.startedAt, null);
+      assert.equal(ta.notBefore, T0 + 5000);
+      assert.deepEqual(await store.listAttempts('r', 'A'), []);
+      // A stale token changes nothing.
+      assert.equal(await store.releaseClaim('r', 'A', a.token, T0 + 9000, T0 + 2), false);
+      // Not claimable before notBefore: B comes first; then A with a new token and attempt number 1.
+      const b = await store.claimNext('r', 'w', LEASE, T0 + 10);
+      assert.equal(b?.task.id, 'B');
+      assert.equal(await store.claimNext('r', 'w', LEASE, T0 + 10), undefined);
+      const a2 = await store.claimNext('r', 'w', LEASE, T0 + 5000);
+      assert.equal(a2?.task.id, 'A');
+      assert.equal(a2.attempt.number, 1);
+      assert.ok(a2.token > a.token, 'the fencing token stays spent');
+      await assert.rejects(store.completeAttempt('r', 'A', a.token, { kind: 'succeeded' }, T0 + 5001), ConflictError);
+      // A task whose cancellation was requested while claimed is cancelled, and its dependents blocked.
+      await store.requestCancel('r', 'B', T0 + 20);
+      assert.equal(await store.releaseClaim('r', 'B', b.token, T0 + 9000, T0 + 21), true);
+      assert.deepEqual(await statuses(store, 'r'), { A: 'running', B: 'cancelled', C: 'blocked' });
+    });
+
+    it('runs keep a reason and the backends they paused', async ({ store }) => {
+      const run = await makeRun(store, 'r', [nt(spec('A'))]);
+      assert.equal(run.reason, null);
+      assert.deepEqual(run.pauses, []);
+      const pauses = [{ backend: 'claude', until: T0 + 3_600_000, reason: 'usage limit reached' }];
+      await store.updateRun('r', { status: 'failed', reason: 'budget', error: 'budget spent', pauses });
+      const got = await store.getRun('r');
+      assert.equal(got?.reason, 'budget');
+      assert.deepEqual(got?.pauses, pauses);
+      await store.updateRun('r', { reason: null, pauses: [] });
+      assert.equal((await store.getRun('r'))?.reason, null);
+      assert.deepEqual((await store.getRun('r'))?.pauses, []);
+    });
+
     it('attempts keep the usage their agent reported, failed ones too, and runs total it', async ({ store }) => {
       await makeRun(store, 'r', [nt(spec('A'), 30), nt(spec('B'), 20), nt(spec('C'), 10)]);
       await makeRun(store, 'other', [nt(spec('X'))], T0 + 1);

@@ -6,6 +6,7 @@ import { join } from 'node:path';
 import { after, describe, test } from 'node:test';
 import { AgentError, type AgentBackend } from '../src/agents/agent-backend.js';
 import { defaultConfig } from '../src/config/config-schema.js';
+import { EngineEvents } from '../src/engine/events.js';
 import { reportJson, reportMarkdown } from '../src/engine/run-report.js';
 import { loadRunStatus } from '../src/engine/run-status.js';
 import { buildPlan } from '../src/plan/build-plan.js';
@@ -58,6 +59,134 @@ describe('usage', () => {
     const md = reportMarkdown(status);
     assert.match(md, /Usage: \$0\.51 · 2\.1k in \/ 410 out · 7 turns/);
     assert.match(md, /\*\*T1\*\* attempt 1: failed \(server\) — HTTP 500 from the model · \$0\.01/);
+    await weft.close();
+  });
+});
+
+describe('budget', () => {
+  test('--max-cost: once spent, no new attempt starts, running ones finish, the run fails with reason budget; resume with more continues', async () => {
+    let spent = 0;
+    const spentAtStart: number[] = [];
+    const backend: AgentBackend = {
+      name: 'pricey',
+      needsWorktree: false,
+      run: async () => {
+        spentAtStart.push(spent);
+        await new Promise((r) => setTimeout(r, 20));
+        spent += 0.4;
+        return { summary: 'ok', usage: { costUsd: 0.4, inputTokens: 10, outputTokens: 5 } };
+      },
+    };
+    const weft = await makeWeft(() => backend);
+    const run = await weft.createRun(buildPlan({ requirements: { text: doc(6), file: 'R.md' } }), { agent: 'pricey', concurrency: 2, maxCostUsd: 1 });
+    const events = new EngineEvents();
+    const exhausted: number[] = [];
+    events.on('budget.exhausted', (e) => exhausted.push(e.spentUsd));
+    const outcome = await weft.executeRun(run.id, { events });
+    assert.equal(outcome.run.status, 'failed');
+    assert.equal(outcome.run.reason, 'budget');
+    assert.ok(spentAtStart.every((s) => s < 1), `an attempt started after the budget was spent: ${spentAtStart.join(', ')}`);
+    assert.ok(spentAtStart.length < 6, 'some tasks were never started');
+    assert.equal(exhausted.length, 1);
+    const status = await loadRunStatus(weft.store, run.id);
+    assert.equal(status.run.reason, 'budget');
+    assert.equal(status.run.maxCostUsd, 1);
+    assert.match(status.run.error ?? '', /budget: the run spent \$1\.\d\d of its \$1\.00 budget/);
+    assert.ok(status.tasks.some((t) => t.status === 'ready' && t.attempts.length === 0), 'tasks not started stay ready for a resume');
+    assert.match(reportMarkdown(status), /Budget: \$1\.\d\d spent of \$1\.00 — \*\*budget spent/);
+
+    // The same budget again: still spent, nothing starts.
+    const before = spentAtStart.length;
+    const again = await weft.executeRun(run.id, { resumed: true });
+    assert.equal(again.run.reason, 'budget');
+    assert.equal(spentAtStart.length, before);
+    // A higher budget lets the run finish, and is kept with the run.
+    const done = await weft.executeRun(run.id, { resumed: true, maxCostUsd: 10 });
+    assert.equal(done.run.status, 'succeeded');
+    const final = await loadRunStatus(weft.store, run.id);
+    assert.equal(final.run.reason, null);
+    assert.equal(final.run.error, null);
+    assert.equal(final.run.maxCostUsd, 10);
+    assert.equal(final.run.usage.costUsd, 2.4);
+    await weft.close();
+  });
+
+  test('config budget.maxCostUsd is the default; a bad --max-cost changes nothing', async () => {
+    const weft = await makeWeft(() => ({ name: 'free', needsWorktree: false, run: async () => ({}) }), (c) => (c.budget = { maxCostUsd: 3 }));
+    const plan = buildPlan({ requirements: { text: doc(1), file: 'R.md' } });
+    const run = await weft.createRun(plan, { agent: 'free' });
+    assert.equal((await loadRunStatus(weft.store, run.id)).run.maxCostUsd, 3);
+    await assert.rejects(weft.createRun(plan, { agent: 'free', maxCostUsd: -1 }), /--max-cost must be a number of US dollars >= 0/);
+    assert.equal((await weft.store.listRuns()).length, 1);
+    await weft.close();
+  });
+});
+
+describe('pauses', () => {
+  test('a usage limit with a reset time pauses the backend: no attempt starts until then, waiting tasks use none, status says until when', async () => {
+    const calls: { task: string; at: number }[] = [];
+    let resetAt = 0;
+    const backend: AgentBackend = {
+      name: 'limited',
+      needsWorktree: false,
+      run: async (req) => {
+        calls.push({ task: req.task.id, at: Date.now() });
+        if (resetAt === 0) {
+          resetAt = Date.now() + 1500;
+          throw new AgentError('quota', 'Claude AI usage limit reached', { pausedUntil: resetAt });
+        }
+        return { summary: 'ok' };
+      },
+    };
+    const weft = await makeWeft(() => backend);
+    const run = await weft.createRun(buildPlan({ requirements: { text: doc(4), file: 'R.md' } }), { agent: 'limited', concurrency: 2, maxAttempts: 2 });
+    const events = new EngineEvents();
+    const paused: { until: number; reason: string }[] = [];
+    let seen: Awaited<ReturnType<typeof loadRunStatus>>['run']['pausedBackends'] = [];
+    events.on('backend.paused', (e) => {
+      paused.push({ until: e.untilMs, reason: e.reason });
+      setTimeout(() => void loadRunStatus(weft.store, run.id).then((s) => (seen = s.run.pausedBackends)), 200);
+    });
+    const outcome = await weft.executeRun(run.id, { events });
+    assert.equal(outcome.run.status, 'succeeded');
+    assert.equal(paused.length, 1);
+    assert.equal(paused[0]!.until, resetAt);
+    assert.match(paused[0]!.reason, /usage limit/);
+    assert.deepEqual(seen.map((p) => [p.backend, p.until]), [['limited', new Date(resetAt).toISOString()]]);
+    // Apart from the one running alongside it when the limit hit, nothing started before the reset.
+    const during = calls.slice(1).filter((c) => c.at < resetAt);
+    assert.ok(during.length <= 1, `attempts started during the pause: ${JSON.stringify(during)}`);
+    const status = await loadRunStatus(weft.store, run.id);
+    const attempts = status.tasks.reduce((n, t) => n + t.attempts.length, 0);
+    assert.equal(attempts, calls.length, 'every attempt reached the agent: none was used up waiting');
+    assert.equal(status.tasks.filter((t) => t.attempts.length > 1).length, 1);
+    await weft.close();
+  });
+
+  test('an open circuit breaker costs no attempts: tasks wait instead of timing out', async () => {
+    let calls = 0;
+    const backend: AgentBackend = {
+      name: 'flaky',
+      needsWorktree: false,
+      run: async () => {
+        calls++;
+        if (calls <= 2) throw new AgentError('server', 'HTTP 503');
+        return { summary: 'ok' };
+      },
+    };
+    const weft = await makeWeft(() => backend, (c) => (c.circuitBreaker = { consecutiveFailures: 2, halfOpenAfterMs: 1200 }));
+    // Attempts time out after 0.6 s, well inside the 1.2 s the breaker stays open.
+    const run = await weft.createRun(buildPlan({ requirements: { text: doc(4), file: 'R.md' } }), { agent: 'flaky', concurrency: 2, maxAttempts: 3, timeoutMinutes: 0.01 });
+    const events = new EngineEvents();
+    let paused = 0;
+    events.on('backend.paused', () => paused++);
+    const outcome = await weft.executeRun(run.id, { events });
+    assert.equal(outcome.run.status, 'succeeded');
+    assert.ok(paused >= 1);
+    const status = await loadRunStatus(weft.store, run.id);
+    const all = status.tasks.flatMap((t) => t.attempts);
+    assert.equal(all.length, calls, 'every attempt reached the agent');
+    assert.ok(all.every((a) => a.errorCategory !== 'timeout'), JSON.stringify(all));
     await weft.close();
   });
 });

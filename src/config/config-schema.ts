@@ -132,6 +132,15 @@ export const weftConfigSchema = section({
       multiplier: positiveNumber().default(2).describe('Growth factor of the delay per attempt'),
     }).prefault({}),
   ).describe('Exponential backoff with jitter between attempts'),
+  budget: nullAsUnset(
+    section({
+      maxCostUsd: z
+        .number({ error: (iss) => `expected a number of US dollars >= 0, ${got(iss)}` })
+        .min(0, { error: 'must be >= 0' })
+        .optional()
+        .describe('Cost budget of a run in US dollars: once spent, no new attempt starts and the run ends failed (reason budget)'),
+    }).prefault({}),
+  ).describe('What a run may spend on agents (as the agents report cost)'),
   circuitBreaker: nullAsUnset(
     section({
       consecutiveFailures: wholeNumber(1).default(5).describe('Failures in a row that open the breaker'),

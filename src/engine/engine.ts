@@ -9,11 +9,12 @@ import { createRedactor, RedactingStream, type Redactor } from '../core/redact.j
 import type { TaskSpec } from '../core/task.js';
 import { cleanUsage, type AgentUsage } from '../core/usage.js';
 import type { AttemptFeedback } from '../prompt/prompt-types.js';
-import type { AttemptOutcome, Claim, ErrorCategory, Json, RunRecord, TaskRecord } from '../store/records.js';
+import type { AttemptOutcome, BackendPause, Claim, ErrorCategory, Json, RunRecord, TaskRecord } from '../store/records.js';
 import type { Store } from '../store/store.js';
 import type { AttemptChanges, AttemptWorkspace, Workspace } from '../vcs/workspace.js';
 import { isRetryable, retryDelayMs, type RetrySettings } from './backoff.js';
 import { BackendBreakers, type BreakerSettings } from './breakers.js';
+import { BudgetMeter } from './budget-meter.js';
 import type { EngineEvents } from './events.js';
 import { sleep } from './simulate-agent.js';
 import { isOwnerGone } from './worker-id.js';
@@ -75,6 +76,8 @@ export interface EngineSettings {
   workerId: string;
   /** How often an idle slot looks for newly claimable work. */
   pollMs: number;
+  /** The run's cost budget in US dollars (`--max-cost`); null for none. */
+  maxCostUsd?: number | null;
 }
 
 export interface RunOutcome {
@@ -83,6 +86,7 @@ export interface RunOutcome {
 }
 
 const LIVE = new Set(['pending', 'ready', 'running']);
+const BREAKER_REASON = 'circuit breaker open after repeated failures';
 
 /** Executes (or resumes) a run until every task is finished, failed, blocked or cancelled. */
 export class Engine {
@@ -90,6 +94,12 @@ export class Engine {
   readonly #controllers = new Map<string, AbortController>();
   readonly #breakers: BackendBreakers;
   readonly #redact: Redactor;
+  /** Backends paused by a usage limit until a reset time (epoch ms). */
+  readonly #pauses = new Map<string, BackendPause>();
+  /** Breaker pauses already announced, by backend, as the time they end. */
+  readonly #announced = new Map<string, number>();
+  readonly #budget: BudgetMeter | null;
+  #budgetSpent = false;
   #stopping = false;
 
   constructor(
@@ -99,6 +109,8 @@ export class Engine {
   ) {
     this.#breakers = new BackendBreakers(settings.breaker);
     this.#redact = deps.redact ?? createRedactor();
+    const max = settings.maxCostUsd;
+    this.#budget = max !== null && max !== undefined ? new BudgetMeter(deps.store, runId, max) : null;
   }
 
   /** Stops claiming and aborts running attempts; their leases are left for a later resume to reclaim. */
@@ -115,7 +127,9 @@ export class Engine {
     const run = await store.getRun(runId);
     if (!run) throw new Error(`run ${runId} not found`);
     await store.reclaimExpired(runId, Date.now(), isOwnerGone);
-    await store.updateRun(runId, { status: 'running', ...(run.startedAt ? {} : { startedAt: started }), finishedAt: null });
+    // A resumed run starts over without the reason it stopped last time (a budget may have been raised).
+    await store.updateRun(runId, { status: 'running', ...(run.startedAt ? {} : { startedAt: started }), finishedAt: null, reason: null, ...(run.reason ? { error: null } : {}) });
+    for (const p of run.pauses) if (p.until > started && !p.reason.startsWith(BREAKER_REASON)) this.#pauses.set(p.backend, p);
     const initial = await store.listTasks(runId);
     events.emit('run.started', { runId, title: run.title, tasks: initial.length, concurrency: this.settings.concurrency, resumed: options.resumed ?? false });
 
@@ -136,15 +150,23 @@ export class Engine {
     const { store } = this.deps;
     const { runId } = this;
     while (!this.#stopping) {
-      while (this.#active.size < this.settings.concurrency && !this.#stopping) {
+      while (this.#active.size < this.settings.concurrency && !this.#stopping && !(await this.#overBudget())) {
         // Every free slot in one claim: one statement on Postgres instead of a transaction per task.
         const free = this.settings.concurrency - this.#active.size;
         const claims = await store.claimBatch(runId, this.settings.workerId, free, this.settings.leaseMs, Date.now());
         for (const claim of claims) {
+          // A paused backend (usage limit, open breaker) gets no attempt: the claim goes back, untouched.
+          if (await this.#releaseIfPaused(claim)) continue;
           const p: Promise<void> = this.#runAttempt(claim).finally(() => this.#active.delete(p));
           this.#active.add(p);
         }
         if (claims.length < free) break;
+      }
+      if (this.#budgetSpent) {
+        // Running attempts finish; nothing new starts.
+        if (this.#active.size === 0) break;
+        await Promise.race(this.#active);
+        continue;
       }
       if (this.#active.size >= this.settings.concurrency) {
         await Promise.race(this.#active);
@@ -195,7 +217,8 @@ export class Engine {
     const bad = (counts.failed ?? 0) + (counts.blocked ?? 0) + (counts.cancelled ?? 0);
     const status = run.cancelRequested ? 'cancelled' : unfinished || bad > 0 ? 'failed' : 'succeeded';
     const finishedAt = Date.now();
-    await store.updateRun(this.runId, { status, finishedAt });
+    const budget = this.#budgetSpent && status === 'failed' && this.#budget ? await this.#budget.describe(tasks.filter((t) => LIVE.has(t.status)).length) : null;
+    await store.updateRun(this.runId, { status, finishedAt, pauses: [...this.#pauses.values()], ...(budget ? { reason: 'budget', error: budget } : {}) });
     events.emit('run.finished', {
       runId: this.runId,
       status,
@@ -204,8 +227,56 @@ export class Engine {
       blocked: counts.blocked ?? 0,
       cancelled: counts.cancelled ?? 0,
       durationMs: finishedAt - started,
+      reason: budget ? 'budget' : null,
     });
-    return { run: { ...run, status, finishedAt }, counts };
+    return { run: { ...run, status, finishedAt, ...(budget ? { reason: 'budget' as const, error: budget } : {}) }, counts };
+  }
+
+  /** True once the run has spent its budget (checked before every claim; announced once). */
+  async #overBudget(): Promise<boolean> {
+    if (this.#budgetSpent) return true;
+    if (!this.#budget || !(await this.#budget.spent())) return false;
+    this.#budgetSpent = true;
+    this.deps.events.emit('budget.exhausted', { runId: this.runId, spentUsd: await this.#budget.total(), maxCostUsd: this.#budget.max, running: this.#active.size });
+    return true;
+  }
+
+  /** Until when a backend takes no attempts (usage limit or open breaker); 0 when it is available. */
+  #pausedUntil(backend: string, now: number): { until: number; reason: string } | null {
+    const limit = this.#pauses.get(backend);
+    const breaker = this.#breakers.pausedFor(backend, now);
+    if (limit && limit.until > now && limit.until >= now + breaker) return { until: limit.until, reason: limit.reason };
+    if (breaker > 0) return { until: now + breaker, reason: BREAKER_REASON };
+    return null;
+  }
+
+  /** Gives a fresh claim back when its backend is paused; true when it did (the task waits, no attempt is used). */
+  async #releaseIfPaused(claim: Claim): Promise<boolean> {
+    const backend = this.deps.backendFor(claim.task.spec);
+    const now = Date.now();
+    const pause = this.#pausedUntil(backend.name, now);
+    if (!pause) return false;
+    const released = await this.deps.store.releaseClaim(this.runId, claim.task.id, claim.token, pause.until, now).catch(() => false);
+    if (!released) return false;
+    this.#announcePause(backend.name, pause.until, pause.reason);
+    return true;
+  }
+
+  /** Emits `backend.paused` once per pause (a longer pause is announced again). */
+  #announcePause(backend: string, untilMs: number, reason: string): void {
+    if ((this.#announced.get(backend) ?? 0) >= untilMs) return;
+    this.#announced.set(backend, untilMs);
+    this.deps.events.emit('backend.paused', { runId: this.runId, backend, untilMs, reason });
+  }
+
+  /** A usage limit with a reset time: the backend takes no attempts until then (kept on the run for status and API). */
+  async #pauseBackend(backend: string, untilMs: number, message: string): Promise<void> {
+    const cur = this.#pauses.get(backend);
+    if (cur && cur.until >= untilMs) return;
+    const reason = `usage limit: ${message.split('\n')[0]!.slice(0, 200)}`;
+    this.#pauses.set(backend, { backend, until: untilMs, reason });
+    this.#announcePause(backend, untilMs, reason);
+    await this.deps.store.updateRun(this.runId, { pauses: [...this.#pauses.values()] }).catch(() => undefined);
   }
 
   async #runAttempt(claim: Claim): Promise<void> {
@@ -292,6 +363,7 @@ export class Engine {
       outcome = { kind: 'succeeded', result: memory, output: result.output ?? null, ...usageOf(result.usage) };
     } catch (err) {
       outcome = err instanceof RecoveredAttempt ? { kind: 'succeeded', result: err.memory, output: null } : this.#failure(err, controller.signal, task);
+      if (err instanceof AgentError && err.pausedUntil !== undefined && err.pausedUntil > Date.now()) await this.#pauseBackend(backend.name, err.pausedUntil, err.message);
       // What the agent consumed counts even when the attempt failed after it (verify, integration) or inside it.
       if (!(err instanceof RecoveredAttempt)) {
         const usage = cleanUsage(err instanceof AgentError ? err.usage : undefined) ?? cleanUsage(result?.usage);
@@ -312,6 +384,7 @@ export class Engine {
     const { runId } = this;
     try {
       const done = await store.completeAttempt(runId, task.id, token, outcome, Date.now());
+      this.#budget?.add(outcome.usage?.costUsd);
       if (outcome.kind === 'succeeded') {
         if (result?.prUrl) await store.updateTask(runId, task.id, { prUrl: result.prUrl });
         events.emit('task.succeeded', { runId, taskId: task.id, attempt, durationMs: Date.now() - (done.task.startedAt ?? Date.now()), prUrl: result?.prUrl ?? null });
@@ -352,24 +425,24 @@ export class Engine {
     output = output === null ? null : this.#redact(output);
     data = this.#redact.json(data);
     if (category === 'cancelled') return { kind: 'cancelled', message, output };
+    // A usage limit with a reset time is worth waiting for, whatever the category says.
+    const now = Date.now();
+    const pausedUntil = err instanceof AgentError && err.pausedUntil !== undefined && err.pausedUntil > now ? err.pausedUntil : 0;
     const failures = task.failedAttempts + 1;
-    const retry = isRetryable(category) && failures < this.settings.maxAttempts;
-    const delay = Math.max(retryDelayMs(this.settings.retry, failures), retryAfterMs);
-    return { kind: 'failed', category, message, retryAt: retry ? Date.now() + delay : null, output, result: data };
+    const retry = (isRetryable(category) || pausedUntil > 0) && failures < this.settings.maxAttempts;
+    const delay = Math.max(retryDelayMs(this.settings.retry, failures), retryAfterMs, pausedUntil - now);
+    return { kind: 'failed', category, message, retryAt: retry ? now + delay : null, output, result: data };
   }
 
   /** Runs `fn` through the backend's breaker; while the breaker is open, waits instead of failing the attempt. */
   async #throughBreaker<T>(backend: AgentBackend, signal: AbortSignal, fn: () => Promise<T>): Promise<T> {
+    // Claims are given back while a backend is paused (#releaseIfPaused); this covers a breaker that opened
+    // between the claim and the call (another attempt failed meanwhile).
     const breaker = this.#breakers.get(backend.name);
-    let announced = false;
     for (;;) {
       const wait = this.#breakers.pausedFor(backend.name);
       if (wait > 0) {
-        if (!announced) {
-          announced = true;
-          const untilMs = Date.now() + wait;
-          this.deps.events.emit('backend.paused', { runId: this.runId, backend: backend.name, untilMs, reason: 'circuit breaker open after repeated failures' });
-        }
+        this.#announcePause(backend.name, Date.now() + wait, BREAKER_REASON);
         await sleep(Math.min(1000, wait), signal);
         continue;
       }

@@ -1,6 +1,6 @@
 /** Typed lifecycle events. The terminal progress view, the logs, the store and the dashboard all listen to these. */
 import { EventEmitter } from 'node:events';
-import type { ErrorCategory } from '../store/records.js';
+import type { ErrorCategory, RunReason } from '../store/records.js';
 
 export interface EngineEventMap {
   'run.started': { runId: string; title: string; tasks: number; concurrency: number; resumed: boolean };
@@ -14,8 +14,10 @@ export interface EngineEventMap {
   'task.cancelled': { runId: string; taskId: string };
   'task.reclaimed': { runId: string; taskId: string };
   'backend.paused': { runId: string; backend: string; untilMs: number; reason: string };
+  /** The run's cost budget is spent: no new attempt starts, running ones finish, the run ends failed (reason `budget`). */
+  'budget.exhausted': { runId: string; spentUsd: number; maxCostUsd: number; running: number };
   'run.merged': { runId: string; branch: string; baseBranch: string };
-  'run.finished': { runId: string; status: string; succeeded: number; failed: number; blocked: number; cancelled: number; durationMs: number };
+  'run.finished': { runId: string; status: string; succeeded: number; failed: number; blocked: number; cancelled: number; durationMs: number; reason?: RunReason | null };
 }
 
 export type EngineEventName = keyof EngineEventMap;

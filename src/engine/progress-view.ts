@@ -9,6 +9,7 @@ import { bucketOf, emptyCounts, type FigureBucket } from '../core/run-figures.js
 import type { TaskStatus } from '../core/task.js';
 import { formatDuration } from './run-report.js';
 import type { EngineEvents } from './events.js';
+import { formatCost } from '../core/usage.js';
 
 interface Running {
   title: string;
@@ -165,7 +166,12 @@ export function attachProgressView(events: EngineEvents, total: number, options:
     setStatus(e.taskId, 'ready');
     line(st('dim', `↺ ${e.taskId} reclaimed from a stopped worker`));
   });
-  events.on('backend.paused', (e) => line(st('yellow', `⏸ ${e.backend} paused: ${e.reason}`)));
+  events.on('backend.paused', (e) =>
+    line(st('yellow', `⏸ ${e.backend} paused until ${new Date(e.untilMs).toISOString().replace('.000Z', 'Z')} (${formatDuration(Math.max(0, e.untilMs - Date.now()))}): ${e.reason}; its tasks wait without using attempts`)),
+  );
+  events.on('budget.exhausted', (e) =>
+    line(st('red', `$ budget spent: ${formatCost(e.spentUsd)} of ${formatCost(e.maxCostUsd)}; no new attempts${e.running ? `, ${e.running} running finish` : ''}`)),
+  );
 
   const timer = live
     ? setInterval(() => {

@@ -1,6 +1,6 @@
 /** Run reports (markdown and JSON) and cross-run statistics (seed 003's metrics). */
 import { computeFigures, describeCounts, emptyCounts, FIGURE_BUCKETS, unionLength } from '../core/run-figures.js';
-import { describeUsage } from '../core/usage.js';
+import { describeUsage, formatCost } from '../core/usage.js';
 import type { RunRecord, TaskRecord } from '../store/records.js';
 import type { RunStatusJson } from './run-status.js';
 
@@ -61,6 +61,8 @@ export function reportMarkdown(status: RunStatusJson): string {
   out.push(`- Started: ${run.startedAt ?? '—'} · finished: ${run.finishedAt ?? '—'} · duration: ${formatDuration(totals.durationMs)}`);
   if (run.branch) out.push(`- Integration branch: \`${run.branch}\`${run.baseBranch ? ` (from \`${run.baseBranch}\`)` : ''}`);
   out.push(`- Tasks: ${totals.tasks} (${Object.entries(totals.byStatus).map(([k, v]) => `${v} ${k}`).join(', ')}) · attempts: ${totals.attempts} · retried: ${totals.retried}`);
+  if (run.maxCostUsd !== null) out.push(`- Budget: ${formatCost(totals.usage.costUsd)} spent of ${formatCost(run.maxCostUsd)}${run.reason === 'budget' ? ' — **budget spent: the run stopped starting attempts**' : ''}`);
+  if (run.error) out.push(`- Error: ${esc(run.error)}`);
   out.push(`- Usage: ${describeUsage(totals.usage) || 'not reported by the agent'}${totals.usage.attempts ? ` (${totals.usage.attempts} attempt${totals.usage.attempts === 1 ? '' : 's'} reporting)` : ''}`);
   const figures = status.figures;
   out.push(`- Outcome: ${describeCounts(figures.counts)} · success rate ${figures.successRate === null ? '—' : `${figures.successRate}%`} of the tasks that ran${figures.throughputPerHour === null ? '' : ` · ${figures.throughputPerHour} tasks/h while running`}`);

@@ -9,6 +9,8 @@ export interface RunSettings {
   timeoutMs: number;
   /** Merge the integration branch into the base branch at the end. */
   merge: boolean;
+  /** The run's cost budget in US dollars (`--max-cost`, config `budget.maxCostUsd`); null for none. */
+  maxCostUsd: number | null;
 }
 
 /** Reads settings back from a run's stored options, with defaults for anything missing. */
@@ -20,10 +22,11 @@ export function readRunSettings(options: { [key: string]: Json }): RunSettings {
     verify: str(options.verify),
     timeoutMs: typeof options.timeoutMs === 'number' ? options.timeoutMs : 30 * 60_000,
     merge: options.merge === true,
+    maxCostUsd: typeof options.maxCostUsd === 'number' ? options.maxCostUsd : null,
   };
 }
 
 /** Settings as storable JSON. */
 export function writeRunSettings(s: RunSettings): { [key: string]: Json } {
-  return { context: s.context, source: s.source, verify: s.verify, timeoutMs: s.timeoutMs, merge: s.merge };
+  return { context: s.context, source: s.source, verify: s.verify, timeoutMs: s.timeoutMs, merge: s.merge, maxCostUsd: s.maxCostUsd };
 }

@@ -4,6 +4,7 @@ import { addUsage, emptyTotals, sumUsage, type UsageTotals } from '../core/usage
 import { estimateEta, type Eta, type EtaSample, type EtaTask } from '../core/estimate-eta.js';
 import { computeFigures, type RunFigures } from '../core/run-figures.js';
 import type { TaskStatus } from '../core/task.js';
+import { readRunSettings } from './run-settings.js';
 import type { PrState, PullRequestRecord } from '../store/pr-records.js';
 import type { AttemptRecord, RunRecord, TaskRecord } from '../store/records.js';
 import type { Store } from '../store/store.js';
@@ -28,7 +29,17 @@ export function runToJson(run: RunRecord) {
     baseBranch: run.baseBranch,
     repo: run.repo,
     retryOf: retryOf(run.title),
+    error: run.error,
+    reason: run.reason,
+    maxCostUsd: readRunSettings(run.options).maxCostUsd,
+    pausedBackends: activePauses(run),
   };
+}
+
+/** The run's backend pauses that have not ended yet, with ISO times (a finished run has none). */
+export function activePauses(run: RunRecord, now: number = Date.now()): { backend: string; until: string; reason: string }[] {
+  if (run.status !== 'running' && run.status !== 'pending') return [];
+  return run.pauses.filter((p) => p.until > now).map((p) => ({ backend: p.backend, until: new Date(p.until).toISOString(), reason: p.reason }));
 }
 
 /** The run a retry run was started from (its title says `(retry of ID)`), or null. */

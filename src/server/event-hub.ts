@@ -33,6 +33,7 @@ export const LIVE_EVENTS = [
   'task.cancelled',
   'task.reclaimed',
   'backend.paused',
+  'budget.exhausted',
   'run.merged',
   'run.finished',
 ] as const satisfies readonly EngineEventName[];

@@ -27,6 +27,8 @@ import type {
   NewMemory,
   NewRun,
   NewTask,
+  BackendPause,
+  RunReason,
   RunRecord,
   RunStatus,
   SavedPlan,
@@ -263,6 +265,8 @@ export class KyselyStore implements Store {
       started_at: null,
       finished_at: null,
       cancel_requested: 0,
+      reason: null,
+      pauses: null,
     };
     const taskRows: NewTaskRow[] = tasks.map(({ spec, tailMinutes, phase }, seq) => ({
       run_id: run.id,
@@ -316,6 +320,9 @@ export class KyselyStore implements Store {
     if (patch.branch !== undefined) set.branch = patch.branch;
     if (patch.error !== undefined) set.error = patch.error;
     if (patch.baseBranch !== undefined) set.base_branch = patch.baseBranch;
+    if (patch.reason !== undefined) set.reason = patch.reason;
+    if (patch.options !== undefined) set.options = JSON.stringify(patch.options);
+    if (patch.pauses !== undefined) set.pauses = patch.pauses.length ? JSON.stringify(patch.pauses) : null;
     if (Object.keys(set).length === 0) {
       if (!(await this.getRun(id))) throw new NotFoundError(`run ${id} not found`, { runId: id });
       return;
@@ -501,6 +508,39 @@ export class KyselyStore implements Store {
       started_at: eb.fn.coalesce('started_at', sql<number>`cast(${p.now} as bigint)`),
       updated_at: p.now,
     };
+  }
+
+  async releaseClaim(runId: string, taskId: string, token: number, notBefore: number, now: number): Promise<boolean> {
+    return this.#write(async (db) => {
+      // SET expressions read the row's old values on both dialects.
+      const row = await db
+        .updateTable('tasks')
+        .set({
+          status: sql<string>`case when cancel_requested = 1 then 'cancelled' else 'ready' end`,
+          finished_at: sql<number | null>`case when cancel_requested = 1 then cast(${now} as bigint) else null end`,
+          error: sql<string | null>`case when cancel_requested = 1 then 'cancelled' else error end`,
+          attempt_count: sql<number>`attempt_count - 1`,
+          started_at: sql<number | null>`case when attempt_count = 1 then null else started_at end`,
+          not_before: notBefore,
+          updated_at: now,
+        })
+        .where('run_id', '=', runId)
+        .where('id', '=', taskId)
+        .where('status', '=', 'running')
+        .where('lease_token', '=', token)
+        .returning(['status', 'attempt_count'])
+        .executeTakeFirst();
+      if (!row) return false;
+      await db
+        .deleteFrom('attempts')
+        .where('run_id', '=', runId)
+        .where('task_id', '=', taskId)
+        .where('number', '=', row.attempt_count + 1)
+        .where('status', '=', 'running')
+        .execute();
+      if (row.status === 'cancelled') await this.#blockDependents(db, runId, taskId, now);
+      return true;
+    });
   }
 
   async heartbeat(runId: string, taskId: string, token: number, leaseMs: number, now: number): Promise<HeartbeatResult> {
@@ -1186,6 +1226,8 @@ function toRun(r: RunRow): RunRecord {
     startedAt: r.started_at,
     finishedAt: r.finished_at,
     cancelRequested: r.cancel_requested !== 0,
+    reason: (r.reason ?? null) as RunReason | null,
+    pauses: r.pauses ? (JSON.parse(r.pauses) as BackendPause[]) : [],
   };
 }
 

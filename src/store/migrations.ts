@@ -252,6 +252,20 @@ function attemptUsage(): Migration {
   };
 }
 
+/** Why a run ended (`budget`) and the backends it paused (usage limits), for status and the API (issue 9). */
+function runReasonAndPauses(): Migration {
+  return {
+    async up(db: Kysely<unknown>): Promise<void> {
+      await db.schema.alterTable('runs').addColumn('reason', 'text').execute();
+      await db.schema.alterTable('runs').addColumn('pauses', 'text').execute();
+    },
+    async down(db: Kysely<unknown>): Promise<void> {
+      await db.schema.alterTable('runs').dropColumn('pauses').execute();
+      await db.schema.alterTable('runs').dropColumn('reason').execute();
+    },
+  };
+}
+
 /** All migrations, in order; names sort in application order. */
 export function migrationProvider(dialect: StoreDialect): MigrationProvider {
   return {
@@ -262,6 +276,7 @@ export function migrationProvider(dialect: StoreDialect): MigrationProvider {
         '0003_audit_and_memory': auditAndMemory(dialect),
         '0004_pull_requests': pullRequestsMigration(dialect),
         '0005_attempt_usage': attemptUsage(),
+        '0006_run_reason_and_pauses': runReasonAndPauses(),
       }),
   };
 }

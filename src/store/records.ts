@@ -5,6 +5,18 @@ import type { AgentUsage } from '../core/usage.js';
 export const RUN_STATUSES = ['pending', 'running', 'succeeded', 'failed', 'cancelled'] as const;
 export type RunStatus = (typeof RUN_STATUSES)[number];
 
+/** Why a run ended the way it did, when the tasks' statuses alone do not say (`budget`: its --max-cost was spent). */
+export const RUN_REASONS = ['budget'] as const;
+export type RunReason = (typeof RUN_REASONS)[number];
+
+/** An agent backend that stops taking attempts until `until` (a usage limit, an open circuit breaker). */
+export interface BackendPause {
+  backend: string;
+  /** Epoch ms. */
+  until: number;
+  reason: string;
+}
+
 export const ATTEMPT_STATUSES = ['running', 'succeeded', 'failed', 'interrupted', 'cancelled'] as const;
 export type AttemptStatus = (typeof ATTEMPT_STATUSES)[number];
 
@@ -63,6 +75,10 @@ export interface RunRecord {
   /** Run options that the engine needs on resume (verify command, timeouts, ...). */
   options: { [key: string]: Json };
   error: string | null;
+  /** Why the run ended as it did, beyond its tasks' statuses (migration 0006). */
+  reason: RunReason | null;
+  /** Backends paused while the run executes (usage limits with a reset time); latest per backend. */
+  pauses: BackendPause[];
   createdAt: number;
   startedAt: number | null;
   finishedAt: number | null;

@@ -32,6 +32,10 @@ export interface RunsTable {
   started_at: number | null;
   finished_at: number | null;
   cancel_requested: number;
+  /** RunReason (migration 0006). */
+  reason: string | null;
+  /** JSON array of BackendPause (migration 0006). */
+  pauses: string | null;
 }
 
 export interface TasksTable {

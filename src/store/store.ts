@@ -32,7 +32,7 @@ import type {
   ReopenFeedback,
 } from './pr-records.js';
 
-export type RunPatch = Partial<Pick<RunRecord, 'status' | 'startedAt' | 'finishedAt' | 'branch' | 'error' | 'baseBranch'>>;
+export type RunPatch = Partial<Pick<RunRecord, 'status' | 'startedAt' | 'finishedAt' | 'branch' | 'error' | 'baseBranch' | 'reason' | 'pauses' | 'options'>>;
 export type TaskPatch = Partial<Pick<TaskRecord, 'branch' | 'prUrl' | 'result' | 'agent'>>;
 
 export interface Store {
@@ -75,6 +75,13 @@ export interface Store {
    */
   claimBatch(runId: string, workerId: string, max: number, leaseMs: number, now: number): Promise<Claim[]>;
   /** Extends a lease if `token` is still current. Reports whether cancellation was requested. */
+  /**
+   * Gives back a claim whose attempt never started (its backend is paused): the attempt is removed and
+   * the attempt count restored, so no attempt is used up; the task is `ready` again, not claimable before
+   * `notBefore` (or `cancelled` when that was requested meanwhile). The fencing token stays spent.
+   * False when `token` is not current (nothing changes).
+   */
+  releaseClaim(runId: string, taskId: string, token: number, notBefore: number, now: number): Promise<boolean>;
   heartbeat(runId: string, taskId: string, token: number, leaseMs: number, now: number): Promise<HeartbeatResult>;
   /**
    * Ends the current attempt. Throws ConflictError when `token` is not current (the result is

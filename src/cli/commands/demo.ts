@@ -13,7 +13,7 @@ import { attachProgressView } from '../../engine/progress-view.js';
 import { reportMarkdown } from '../../engine/run-report.js';
 import { loadProgressSeed, loadRunStatus } from '../../engine/run-status.js';
 import { loadPlan } from '../load-plan.js';
-import { describeCount, parseCount } from './run.js';
+import { describeCount, parseCount, parseMaxCost } from './run.js';
 
 /** Registers `weft demo`. */
 export function registerDemoCommand(program: Command): void {
@@ -23,7 +23,9 @@ export function registerDemoCommand(program: Command): void {
     .option('--dir <dir>', 'where to create the example repository (default: a new temp directory)')
     .option('--agent <name|command>', 'agent to use instead of the bundled example agent (e.g. claude)', 'example')
     .option('--concurrency <n>', 'attempts at once', '3')
-    .action(async (flags: { dir?: string; agent: string; concurrency: string }) => {
+    .option('--max-cost <usd>', 'cost budget of the run in US dollars: once spent, no new attempt starts')
+    .action(async (flags: { dir?: string; agent: string; concurrency: string; maxCost?: string }) => {
+      const maxCostUsd = parseMaxCost(flags.maxCost);
       const { openWeft } = await import('../../weft.js');
       const { findPackageRoot } = await import('../../prompt/index.js');
       const { git, gitText } = await import('../../vcs/git.js');
@@ -43,7 +45,7 @@ export function registerDemoCommand(program: Command): void {
       const plan = await loadPlan(join(example, 'REQUIREMENTS.md'));
       const weft = await openWeft({ db: join(dir, '.weft', 'weft.db'), cwd: dir });
       try {
-        const run = await weft.createRun(plan, { agent: flags.agent, concurrency: parseCount('concurrency', flags.concurrency)!, repo: dir });
+        const run = await weft.createRun(plan, { agent: flags.agent, concurrency: parseCount('concurrency', flags.concurrency)!, repo: dir, ...(maxCostUsd !== undefined ? { maxCostUsd } : {}) });
         process.stderr.write(`weft demo: run ${run.id} · ${describeCount(plan)} · agent ${flags.agent}\n\n`);
         const events = new EngineEvents();
         const stop = attachProgressView(events, plan.tasks.filter((t) => t.status !== 'done').length, await loadProgressSeed(weft.store, run.id));

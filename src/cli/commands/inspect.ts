@@ -2,7 +2,7 @@
 import { Option, type Command } from 'commander';
 import { styleText } from 'node:util';
 import { describeCounts } from '../../core/run-figures.js';
-import { describeUsage } from '../../core/usage.js';
+import { describeUsage, formatCost } from '../../core/usage.js';
 import { computeStats, formatDuration, problemsFirst, reportJson, reportMarkdown } from '../../engine/run-report.js';
 import { iso, loadRunStatus, resolveRunId } from '../../engine/run-status.js';
 import type { TaskRecord } from '../../store/records.js';
@@ -32,7 +32,9 @@ export function registerInspectCommands(program: Command): void {
         process.stdout.write(`${st('bold', `run ${status.run.id}`)}  ${status.run.title}\n`);
         const used = describeUsage(status.run.usage);
         process.stdout.write(`${status.run.status} · ${describeCounts(figures.counts)}${rate}${eta.basis === 'done' ? '' : ` · ETA ${formatDuration(eta.remainingMs)}`}${status.run.branch ? ` · branch ${status.run.branch}` : ''}\n`);
-        if (used) process.stdout.write(`usage: ${used}\n`);
+        if (used) process.stdout.write(`usage: ${used}${status.run.maxCostUsd !== null ? ` · budget ${formatCost(status.run.maxCostUsd)}` : ''}\n`);
+        if (status.run.error) process.stdout.write(st(status.run.reason === 'budget' ? 'red' : 'dim', `${status.run.error}\n`));
+        for (const p of status.run.pausedBackends) process.stdout.write(st('yellow', `${p.backend} paused until ${p.until}: ${p.reason}\n`));
         if (status.run.retryOf) process.stdout.write(st('dim', `retry of run ${status.run.retryOf}\n`));
         process.stdout.write('\n');
         const blocks = new Map(figures.failures.map((f) => [f.id, f.blocks]));

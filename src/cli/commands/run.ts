@@ -21,6 +21,7 @@ interface RunFlags {
   maxAttempts?: string;
   verify?: string;
   timeout?: string;
+  maxCost?: string;
   merge?: boolean;
   pr?: boolean;
   remote?: string;
@@ -48,6 +49,7 @@ export function registerRunCommands(program: Command): void {
     .option('--max-attempts <n>', 'attempts per task before it fails for good')
     .option('--verify <command>', 'quality gate run in the worktree after the agent (e.g. "npm test")')
     .option('--timeout <minutes>', 'time limit per attempt')
+    .option('--max-cost <usd>', 'cost budget of the run in US dollars: once spent, no new attempt starts (config budget.maxCostUsd)')
     .option('--merge', 'merge the integration branch into the base branch when every task succeeded')
     .option('--pr', 'open a pull request per task (GITHUB_TOKEN; GITHUB_API_URL for GitHub Enterprise)')
     .option('--remote <name>', 'git remote that branches are pushed to (default: config git.remote, "origin")')
@@ -67,6 +69,7 @@ export function registerRunCommands(program: Command): void {
       const concurrency = parseCount('concurrency', flags.concurrency);
       const maxAttempts = parseCount('max-attempts', flags.maxAttempts);
       const timeoutMinutes = flags.timeout !== undefined ? parsePositive('timeout', flags.timeout) : undefined;
+      const maxCostUsd = parseMaxCost(flags.maxCost);
       const plan = await loadPlan(file, flags.structure ? { structure: flags.structure } : {});
       await withWeft(flags, async (weft) => {
         // --- queue
@@ -80,6 +83,7 @@ export function registerRunCommands(program: Command): void {
           ...(flags.base ? { baseBranch: flags.base } : {}),
           ...(flags.verify ? { verify: flags.verify } : {}),
           ...(timeoutMinutes ? { timeoutMinutes } : {}),
+          ...(maxCostUsd !== undefined ? { maxCostUsd } : {}),
           merge: flags.merge ?? false,
           pr: { enabled: flags.pr ?? false, remote: flags.remote ?? null, githubRepo: flags.githubRepo ?? null },
         });
@@ -98,6 +102,7 @@ export function registerRunCommands(program: Command): void {
     .option('--db <db>', DB_HELP)
     .option('--json', 'print the final status as JSON on stdout')
     .option('--quiet', 'no progress view')
+    .option('--max-cost <usd>', "a new cost budget for the run in US dollars (default: the run's own)")
     .action(async (runId: string | undefined, flags: RunFlags) => {
       await withWeft(flags, async (weft) => {
         const id = await resolveRunId(weft.store, runId);
@@ -126,11 +131,13 @@ async function execute(weft: Weft, runId: string, flags: RunFlags, resumed: bool
   process.on('SIGINT', onSignal);
   process.on('SIGTERM', onSignal);
   try {
-    const outcome = await weft.executeRun(runId, { events, resumed, onEngine: (e) => (engine = e) });
+    const maxCostUsd = parseMaxCost(flags.maxCost);
+    const outcome = await weft.executeRun(runId, { events, resumed, onEngine: (e) => (engine = e), ...(maxCostUsd !== undefined ? { maxCostUsd } : {}) });
     stopView();
     const summary = describeCounts(computeFigures(await weft.store.listTasks(runId)).counts).replaceAll(' · ', ', ');
     const took = outcome.run.startedAt && outcome.run.finishedAt ? ` in ${formatDuration(outcome.run.finishedAt - outcome.run.startedAt)}` : '';
     process.stderr.write(`weft: run ${runId} ${interrupted ? 'interrupted' : outcome.run.status}${took} (${summary})\n`);
+    if (!interrupted && outcome.run.reason === 'budget' && outcome.run.error) process.stderr.write(`weft: ${outcome.run.error}\n`);
     if (!interrupted) process.stderr.write(`weft: report: weft report ${runId}\n`);
     if (flags.json) printJson(await loadRunStatus(weft.store, runId));
     process.exitCode = interrupted ? 130 : outcome.run.status === 'succeeded' ? 0 : 1;
@@ -172,6 +179,14 @@ export function parseCount(name: string, v: string | undefined): number | undefi
   if (v === undefined) return undefined;
   const n = Number(v);
   if (!Number.isInteger(n) || n < 1) throw new InputError(`--${name} must be a whole number >= 1, got "${v}"`);
+  return n;
+}
+
+/** `--max-cost USD`: a number of dollars >= 0 (`$` allowed), or undefined when absent. */
+export function parseMaxCost(v: string | undefined): number | undefined {
+  if (v === undefined) return undefined;
+  const n = Number(v.trim().replace(/^\$/, ''));
+  if (!v.trim() || !Number.isFinite(n) || n < 0) throw new InputError(`--max-cost must be a number of US dollars >= 0, got "${v}"`);
   return n;
 }
 

@@ -60,6 +60,7 @@ export function registerRunRoutes(app: ZodApp, deps: ServerDeps): void {
         ...(b.maxAttempts ? { maxAttempts: b.maxAttempts } : {}),
         ...(b.repo ? { repo: b.repo } : {}),
         ...(b.baseBranch ? { baseBranch: b.baseBranch } : {}),
+        ...(b.maxCostUsd !== undefined ? { maxCostUsd: b.maxCostUsd } : {}),
         ...(b.timeoutMinutes ? { timeoutMinutes: b.timeoutMinutes } : {}),
         merge: b.merge ?? false,
       });

@@ -2,7 +2,7 @@
 import { z } from 'zod';
 import { FIGURE_BUCKETS, type FigureBucket } from '../../core/run-figures.js';
 import { PRIORITIES, TASK_STATUSES, TASK_TYPES } from '../../core/task.js';
-import { ERROR_CATEGORIES, RUN_STATUSES } from '../../store/records.js';
+import { ERROR_CATEGORIES, RUN_REASONS, RUN_STATUSES } from '../../store/records.js';
 import { agentName, isoTimeOrNull, text } from './common.js';
 import { usageJson, usageTotalsJson } from './usage.js';
 
@@ -32,6 +32,7 @@ export const runBody = z.strictObject({
   baseBranch: text(255).optional(),
   timeoutMinutes: z.number().positive().max(24 * 60).optional(),
   merge: z.boolean().optional().describe('Merge the integration branch into the base branch when every task succeeded'),
+  maxCostUsd: z.number().min(0).max(1_000_000).optional().describe('Cost budget in US dollars: once spent, no new attempt starts and the run ends failed (reason budget)'),
   start: z.boolean().default(true).describe('Execute at once in the server (default true); false only stores the run'),
 });
 
@@ -47,6 +48,12 @@ export const runJson = z.looseObject({
   branch: z.string().nullable(),
   baseBranch: z.string().nullable(),
   repo: z.string().nullable(),
+  error: z.string().nullable().describe('Why the run failed, when the tasks alone do not say (e.g. its budget was spent)'),
+  reason: z.enum(RUN_REASONS).nullable().describe('budget: the run spent its --max-cost; no new attempt started'),
+  maxCostUsd: z.number().nullable().describe('The run\'s cost budget in US dollars (--max-cost, budget.maxCostUsd)'),
+  pausedBackends: z
+    .array(z.object({ backend: z.string(), until: z.string().describe('ISO 8601: no attempt goes to this backend before then'), reason: z.string() }))
+    .describe('Agent backends that take no attempts right now (a usage limit with a reset time)'),
 });
 
 const statusAttempt = z.looseObject({
