@@ -115,6 +115,36 @@ describe('server API', () => {
     assert.match(bad.error.message, /req\.md:\d+: dependency cycle/);
   });
 
+  test('GET /runs/:id pages its tasks: a page by default, every page once through nextCursor, none or all on request', async () => {
+    const { app, weft } = await setup();
+    const doc = ['# Many', '', ...Array.from({ length: 7 }, (_, i) => `## R${i}: Part ${i}\n${i ? `Depends on: R${i - 1}\n` : ''}`)].join('\n');
+    const created = await json<{ run: { id: string } }>(app, 'POST', '/api/v1/runs', { requirements: doc, agent: 'simulate' }, 201);
+    const id = created.run.id;
+    type Status = { run: { id: string }; figures: { counts: Record<string, number> }; eta: unknown; tasks: { id: string }[]; nextCursor?: string | null };
+    const seen: string[] = [];
+    let cursor: string | null | undefined = null;
+    let pages = 0;
+    do {
+      const page: Status = await json<Status>(app, 'GET', `/api/v1/runs/${id}?limit=3${cursor ? `&cursor=${encodeURIComponent(cursor)}` : ''}`);
+      assert.ok(page.tasks.length <= 3);
+      assert.equal(Object.values(page.figures.counts).reduce((a, b) => a + b, 0), 7, 'figures count the whole run, not the page');
+      seen.push(...page.tasks.map((t) => t.id));
+      cursor = page.nextCursor;
+      pages++;
+    } while (cursor);
+    assert.equal(pages, 3);
+    assert.deepEqual(seen.sort(), ['R0', 'R1', 'R2', 'R3', 'R4', 'R5', 'R6']);
+    const none = await json<Status>(app, 'GET', `/api/v1/runs/${id}?tasks=none`);
+    assert.deepEqual(none.tasks, []);
+    assert.ok(none.eta, 'the ETA comes without the tasks');
+    const all = await json<Status>(app, 'GET', `/api/v1/runs/${id}?tasks=all`);
+    assert.equal(all.tasks.length, 7);
+    assert.equal(all.nextCursor, undefined);
+    const bad = await json<ApiError>(app, 'GET', `/api/v1/runs/${id}?tasks=some`, undefined, 400);
+    assert.match(bad.error.message, /tasks: expected page, all or none/);
+    assert.equal((await weft.store.listTaskStates(id)).length, 7);
+  });
+
   test('bad bodies get 400 naming the field, and nothing is stored', async () => {
     const { app, weft } = await setup();
     const cases: [string, string, unknown, RegExp][] = [

@@ -217,6 +217,19 @@ export function storeConformance(name: string, factory: StoreFactory): void {
       assert.deepEqual(done.unblocked, ['later']);
     });
 
+    it('slim reads: task states in plan order and attempt times without output', async ({ store }) => {
+      await makeRun(store, 'r', [nt(spec('B', [], { estimateMinutes: 45 })), nt(spec('A', ['B']))]);
+      const c = await store.claimNext('r', 'w', LEASE, T0);
+      assert.ok(c);
+      await store.completeAttempt('r', 'B', c.token, { kind: 'succeeded', output: 'x'.repeat(1000) }, T0 + 7);
+      const states = await store.listTaskStates('r');
+      assert.deepEqual(states, [
+        { id: 'B', status: 'succeeded', dependsOn: [], estimateMinutes: 45, priority: 'medium', startedAt: T0, finishedAt: T0 + 7 },
+        { id: 'A', status: 'ready', dependsOn: ['B'], estimateMinutes: (await task(store, 'r', 'A')).estimateMinutes, priority: 'medium', startedAt: null, finishedAt: null },
+      ]);
+      assert.deepEqual(await store.listAttemptTimes('r'), [{ taskId: 'B', number: 1, status: 'succeeded', startedAt: T0, finishedAt: T0 + 7 }]);
+    });
+
     it('claim issues a lease, a fencing token and an attempt', async ({ store }) => {
       await makeRun(store, 'r', [nt(spec('A'))]);
       const c = await store.claimNext('r', 'worker-1', LEASE, T0 + 100);

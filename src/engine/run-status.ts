@@ -6,7 +6,7 @@ import { computeFigures, type RunFigures } from '../core/run-figures.js';
 import type { TaskStatus } from '../core/task.js';
 import { readRunSettings } from './run-settings.js';
 import type { PrState, PullRequestRecord } from '../store/pr-records.js';
-import type { AttemptRecord, RunRecord, TaskRecord } from '../store/records.js';
+import type { AttemptRecord, AttemptTime, RunRecord, TaskRecord, TaskState } from '../store/records.js';
 import type { Store } from '../store/store.js';
 
 /** ISO 8601 with milliseconds, or null. */
@@ -48,7 +48,7 @@ export function retryOf(title: string): string | null {
 }
 
 /** The figures and the ETA of a run, from its stored tasks and attempts. */
-export function runProgress(run: RunRecord, tasks: TaskRecord[], attempts: AttemptRecord[], now: number = Date.now()): { figures: RunFigures; eta: Eta } {
+export function runProgress(run: RunRecord, tasks: readonly TaskState[], attempts: readonly AttemptTime[], now: number = Date.now()): { figures: RunFigures; eta: Eta } {
   const figures = computeFigures(tasks, now);
   const estimate = new Map(tasks.map((t) => [t.id, t.estimateMinutes]));
   const samples: EtaSample[] = [];
@@ -98,12 +98,43 @@ export function taskToJson(task: TaskRecord, attempts: AttemptRecord[], pr: Pull
   };
 }
 
-export type RunStatusJson = { run: ReturnType<typeof runToJson> & { usage: UsageTotals }; figures: RunFigures; eta: Eta; tasks: ReturnType<typeof taskToJson>[] };
+export type RunStatusJson = {
+  run: ReturnType<typeof runToJson> & { usage: UsageTotals };
+  figures: RunFigures;
+  eta: Eta;
+  tasks: ReturnType<typeof taskToJson>[];
+  /** With a paged task listing: the cursor of the next page, null on the last. */
+  nextCursor?: string | null;
+};
 
-/** Loads a run's full status; NotFoundError when the run does not exist. */
-export async function loadRunStatus(store: Store, runId: string): Promise<RunStatusJson> {
+/**
+ * Which tasks a status carries: all of them (`weft status --json`), none (just the run, its figures
+ * and ETA), or one cursor page (the API's default: a 10,000-task run is megabytes otherwise).
+ */
+export type TaskListing = { mode: 'all' } | { mode: 'none' } | { mode: 'page'; limit: number; cursor?: string };
+
+/** Loads a run's status with all, none or a page of its tasks; NotFoundError when the run does not exist. */
+export async function loadRunStatus(store: Store, runId: string, listing: TaskListing = { mode: 'all' }): Promise<RunStatusJson> {
   const run = await store.getRun(runId);
   if (!run) throw new NotFoundError(`no run with id "${runId}"`);
+  if (listing.mode !== 'all') {
+    // Figures and the ETA from slim reads (no specs, results or agent output), plus one page of tasks.
+    const [states, times, usage, page] = await Promise.all([
+      store.listTaskStates(runId),
+      store.listAttemptTimes(runId),
+      store.usageTotals(runId),
+      listing.mode === 'page' ? store.findTasks({ runId, limit: listing.limit, ...(listing.cursor ? { cursor: listing.cursor } : {}) }) : null,
+    ]);
+    const tasks = page
+      ? await Promise.all(
+          page.tasks.map(async (t) => {
+            const [attempts, pr] = await Promise.all([store.listAttempts(runId, t.id), store.getPullRequest(runId, t.id)]);
+            return taskToJson(t, attempts, pr ?? null);
+          }),
+        )
+      : [];
+    return { run: { ...runToJson(run), usage }, ...runProgress(run, states, times), tasks, ...(page ? { nextCursor: page.nextCursor } : {}) };
+  }
   const [tasks, attempts, prs] = await Promise.all([store.listTasks(runId), store.listAttempts(runId), store.listPullRequests({ runId })]);
   // Newest first, so each task keeps its latest PR.
   const prByTask = new Map<string, PullRequestRecord>();

@@ -14,6 +14,7 @@ import type {
   AttemptOutcome,
   AttemptRecord,
   AttemptStatus,
+  AttemptTime,
   AuditRecord,
   Claim,
   CompletionResult,
@@ -35,6 +36,7 @@ import type {
   TaskFilter,
   TaskPage,
   TaskRecord,
+  TaskState,
 } from './records.js';
 import type { AttemptRow, AuditRow, Database, EventRow, MemoryRow, NewTaskRow, PlanRow, RunRow, TaskRow } from './schema.js';
 import type { RunPatch, Store, TaskPatch } from './store.js';
@@ -388,6 +390,35 @@ export class KyselyStore implements Store {
     let q = this.#db.selectFrom('attempts').selectAll().where('run_id', '=', runId);
     q = taskId !== undefined ? q.where('task_id', '=', taskId) : q.orderBy('started_at');
     return (await q.orderBy('task_id').orderBy('number').execute()).map(toAttempt);
+  }
+
+  async listTaskStates(runId: string): Promise<TaskState[]> {
+    const rows = await this.#db
+      .selectFrom('tasks')
+      .select(['id', 'status', 'depends_on', 'estimate_minutes', 'priority', 'started_at', 'finished_at'])
+      .where('run_id', '=', runId)
+      .orderBy('seq')
+      .execute();
+    return rows.map((r) => ({
+      id: r.id,
+      status: r.status as TaskStatus,
+      dependsOn: JSON.parse(r.depends_on) as string[],
+      estimateMinutes: r.estimate_minutes,
+      priority: r.priority as Priority,
+      startedAt: r.started_at,
+      finishedAt: r.finished_at,
+    }));
+  }
+
+  async listAttemptTimes(runId: string): Promise<AttemptTime[]> {
+    const rows = await this.#db
+      .selectFrom('attempts')
+      .select(['task_id', 'number', 'status', 'started_at', 'finished_at'])
+      .where('run_id', '=', runId)
+      .orderBy('task_id')
+      .orderBy('number')
+      .execute();
+    return rows.map((r) => ({ taskId: r.task_id, number: r.number, status: r.status as AttemptStatus, startedAt: r.started_at, finishedAt: r.finished_at }));
   }
 
   async claimNext(runId: string, workerId: string, leaseMs: number, now: number): Promise<Claim | undefined> {

@@ -138,6 +138,12 @@ export interface TaskRecord {
   updatedAt: number;
 }
 
+/** What run figures and the ETA need of a task: no spec, no result (a slim read of a whole run). */
+export type TaskState = Pick<TaskRecord, 'id' | 'status' | 'dependsOn' | 'estimateMinutes' | 'priority' | 'startedAt' | 'finishedAt'>;
+
+/** What the ETA needs of an attempt: its times, not its output. */
+export type AttemptTime = Pick<AttemptRecord, 'taskId' | 'number' | 'status' | 'startedAt' | 'finishedAt'>;
+
 export interface NewTask {
   spec: TaskSpec;
   tailMinutes: number;

@@ -4,6 +4,7 @@ import type { UsageTotals } from '../core/usage.js';
 import type {
   AttemptOutcome,
   AttemptRecord,
+  AttemptTime,
   AuditRecord,
   Claim,
   CompletionResult,
@@ -21,6 +22,7 @@ import type {
   TaskFilter,
   TaskPage,
   TaskRecord,
+  TaskState,
 } from './records.js';
 import type {
   PrReactionKind,
@@ -62,6 +64,10 @@ export interface Store {
   findTasks(filter: TaskFilter): Promise<TaskPage>;
   updateTask(runId: string, taskId: string, patch: TaskPatch): Promise<void>;
   listAttempts(runId: string, taskId?: string): Promise<AttemptRecord[]>;
+  /** A run's tasks reduced to state, dependencies, estimate and times, in plan order (for figures and the ETA). */
+  listTaskStates(runId: string): Promise<TaskState[]>;
+  /** A run's attempts reduced to their times and status, without their output. */
+  listAttemptTimes(runId: string): Promise<AttemptTime[]>;
 
   /**
    * Atomically claims the best ready task of a run whose `notBefore` has passed: longest

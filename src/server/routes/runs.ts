@@ -7,7 +7,7 @@ import { buildPlan } from '../../plan/build-plan.js';
 import { planToJson } from '../../plan/render/plan-json.js';
 import { assertApiAgent } from '../api-agent.js';
 import { errors, runId } from '../schemas/common.js';
-import { cancelResult, planBody, planJson, runBody, runGraph, runList, runListQuery, runReportQuery, runStatus } from '../schemas/runs.js';
+import { cancelResult, planBody, planJson, runBody, runGraph, runList, runListQuery, runReportQuery, runStatus, runStatusQuery } from '../schemas/runs.js';
 import { runTaskParams, taskDetail, taskDetailQuery } from '../schemas/tasks.js';
 import { loadTaskDetail } from '../task-detail.js';
 import { createRetryRun, requireRun, requireTask } from '../work-items.js';
@@ -87,8 +87,26 @@ export function registerRunRoutes(app: ZodApp, deps: ServerDeps): void {
 
   app.get(
     '/api/v1/runs/:id',
-    { schema: { tags: ['runs'], summary: 'A run and its tasks (the shape of `weft status --json`)', params: runParams, response: { 200: runStatus, ...errors(400, 404) } } },
-    async (request) => loadRunStatus(weft.store, request.params.id),
+    {
+      schema: {
+        tags: ['runs'],
+        summary: 'A run, its figures and ETA, and a page of its tasks (the shape of `weft status --json`; `?tasks=all` for every task)',
+        params: runParams,
+        querystring: runStatusQuery,
+        response: { 200: runStatus, ...errors(400, 404) },
+      },
+    },
+    async (request, reply) => {
+      const { id } = request.params;
+      const q = request.query;
+      const listing = q.tasks === 'page' ? { mode: q.tasks, limit: q.limit, ...(q.cursor ? { cursor: q.cursor } : {}) } : { mode: q.tasks };
+      // Cached like task pages: served again only while nothing has changed (see list-cache.ts).
+      const body = await deps.listCache.get(JSON.stringify(['run', id, q.tasks, q.limit, q.cursor]), async () => {
+        const status = await loadRunStatus(weft.store, id, listing);
+        return JSON.stringify(deps.validateResponses ? z.encode(runStatus, status) : status);
+      });
+      return reply.type('application/json; charset=utf-8').serializer((s: unknown) => s as string).send(body as never);
+    },
   );
 
   app.get(

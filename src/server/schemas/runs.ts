@@ -3,7 +3,7 @@ import { z } from 'zod';
 import { FIGURE_BUCKETS, type FigureBucket } from '../../core/run-figures.js';
 import { PRIORITIES, TASK_STATUSES, TASK_TYPES } from '../../core/task.js';
 import { ERROR_CATEGORIES, RUN_REASONS, RUN_STATUSES } from '../../store/records.js';
-import { agentName, isoTimeOrNull, text } from './common.js';
+import { agentName, isoTimeOrNull, queryInt, text } from './common.js';
 import { usageJson, usageTotalsJson } from './usage.js';
 
 const MAX_DOC = 1_500_000;
@@ -117,6 +117,16 @@ export const runStatus = z.looseObject({
       attempts: z.array(statusAttempt),
     }),
   ),
+  nextCursor: z.string().nullable().optional().describe('With `?tasks=page`: the cursor of the next page of tasks, null on the last'),
+});
+
+export const runStatusQuery = z.strictObject({
+  tasks: z
+    .enum(['page', 'all', 'none'], { error: () => 'expected page, all or none' })
+    .default('page')
+    .describe('Which tasks to include: one cursor page (default), all of them (the whole `weft status --json`), or none'),
+  limit: queryInt(1, 1000, 100).describe('Tasks per page with `tasks=page`'),
+  cursor: z.string().max(2000).optional().describe('`nextCursor` of the previous page'),
 });
 
 export const runListItem = runJson.extend({
