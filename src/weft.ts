@@ -31,6 +31,13 @@ import { openPrIntegration } from './forge/pr-integration.js';
 import { assertChecks, runPreflight } from './app/preflight.js';
 import { writeRunPrOptions } from './forge/pr-settings.js';
 import type { Workspace } from './vcs/workspace.js';
+import { readFile } from 'node:fs/promises';
+import { isAbsolute, resolve as resolvePath } from 'node:path';
+import { buildPlan } from './plan/build-plan.js';
+import { TASK_TYPES, type TaskType } from './core/task.js';
+import { TaskHandlers, type TaskHandler } from './workflow/handlers.js';
+import type { RunSummary, WorkflowRuns } from './workflow/run-service.js';
+import { Workflows } from './workflow/workflows.js';
 
 export interface OpenWeftOptions {
   /** `--db` flag; falls back to WEFT_DB, the config's `db`, then `.weft/weft.db`. */
@@ -88,6 +95,10 @@ export class Weft {
   readonly #agentFactory: AgentFactory;
   /** Replaces every secret weft knows (and common token shapes) in text that leaves weft: logs, store, prompts, API, CLI. */
   readonly redact: Redactor;
+  readonly #handlers: TaskHandlers;
+  #workflows: Workflows | undefined;
+  /** Events of workflow runs executed through `workflows` (runs they start get their own per execution). */
+  readonly workflowEvents = new EngineEvents();
   constructor(
     readonly config: WeftConfig,
     readonly store: Store,
@@ -97,6 +108,107 @@ export class Weft {
   ) {
     this.#agentFactory = agentFactory;
     this.redact = createRedactor(configSecrets(config, env));
+    this.#handlers = new TaskHandlers(config.handlers);
+  }
+
+  /** Registers the handler that runs tasks of `type` (workflow `task` steps, `weft task create`). */
+  registerTaskHandler(type: string, handler: TaskHandler): void {
+    this.#handlers.register(type, handler);
+  }
+
+  /** Task types that have a handler. */
+  handlerTypes(): string[] {
+    return this.#handlers.types();
+  }
+
+  /** Workflow use cases (seed 004): definitions, runs, approvals, events. */
+  get workflows(): Workflows {
+    this.#workflows ??= new Workflows({
+      store: this.store,
+      events: this.workflowEvents,
+      runs: this.#workflowRuns(),
+      handlers: this.#handlers,
+      cwd: this.cwd,
+      retry: this.config.retry,
+      maxAttempts: this.config.maxAttempts,
+      concurrency: this.config.workflows.concurrency,
+      worktreesDir: this.config.git.worktreesDir,
+    });
+    return this.#workflows;
+  }
+
+  /** The run pipeline as `plan` and agent `task` steps use it. */
+  #workflowRuns(): WorkflowRuns {
+    return {
+      createPlanRun: async (req) => {
+        let text = req.text;
+        let file = 'workflow-plan.md';
+        if (req.file) {
+          file = isAbsolute(req.file) ? req.file : resolvePath(req.cwd, req.file);
+          try {
+            text = await readFile(file, 'utf8');
+          } catch {
+            throw new InputError(`plan step: cannot read ${file}`);
+          }
+        }
+        const plan = buildPlan({ requirements: { text: text ?? '', file }, defaultEstimateMinutes: this.config.defaultEstimateMinutes });
+        const run = await this.createRun(plan, {
+          ...(req.agent ? { agent: req.agent } : {}),
+          ...(req.concurrency ? { concurrency: req.concurrency } : {}),
+          ...(req.maxAttempts ? { maxAttempts: req.maxAttempts } : {}),
+          ...(req.verify ? { verify: req.verify } : {}),
+          ...(req.merge !== undefined ? { merge: req.merge } : {}),
+          ...(req.pr !== undefined ? { pr: { enabled: req.pr } } : {}),
+          repo: req.repo,
+        });
+        return run.id;
+      },
+      createTaskRun: async (req) => {
+        const type: TaskType = (TASK_TYPES as readonly string[]).includes(req.type) ? (req.type as TaskType) : req.type === 'testing' ? 'test' : req.type === 'documentation' ? 'docs' : 'feature';
+        const spec: TaskSpec = {
+          id: 'task',
+          title: req.title,
+          description: req.prompt,
+          type,
+          typeReason: `workflow task type ${req.type}`,
+          priority: 'medium',
+          status: 'pending',
+          dependsOn: [],
+          estimateMinutes: this.config.defaultEstimateMinutes,
+          files: [],
+          acceptanceCriteria: [],
+          requirementId: 'task',
+          requirementTitle: req.title,
+          ...(req.agent ? { agent: req.agent } : {}),
+          source: { file: 'workflow', line: 1 },
+        };
+        const plan = analyzePlan({ title: req.title, context: '', tasks: [spec], source: 'workflow' });
+        const run = await this.createRun(plan, { ...(req.agent ? { agent: req.agent } : {}), repo: req.repo });
+        return run.id;
+      },
+      executeRun: async (runId, opts) => {
+        let engine: Engine | undefined;
+        const onAbort = () => {
+          if (opts.signal.reason === 'cancelled') void this.store.requestCancel(runId, undefined, Date.now());
+          else engine?.stop();
+        };
+        opts.signal.addEventListener('abort', onAbort, { once: true });
+        try {
+          const outcome = await this.executeRun(runId, { resumed: opts.resumed, onEngine: (e) => (engine = e) });
+          const tasks = await this.store.listTasks(runId);
+          const summary: RunSummary = {
+            runId,
+            status: outcome.run.status,
+            branch: outcome.run.branch,
+            counts: outcome.counts,
+            tasks: tasks.map((t) => ({ id: t.id, status: t.status, branch: t.branch, prUrl: t.prUrl, summary: ((t.result as { summary?: string } | null)?.summary ?? null) as string | null })),
+          };
+          return summary;
+        } finally {
+          opts.signal.removeEventListener('abort', onAbort);
+        }
+      },
+    };
   }
 
   /** `.weft/` in the working directory: logs and worktrees live here. */
@@ -278,6 +390,7 @@ export class Weft {
   }
 
   async close(): Promise<void> {
+    await this.#workflows?.close();
     await this.store.close();
   }
 }

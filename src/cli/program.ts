@@ -18,6 +18,7 @@ import { registerRunCommands } from './commands/run.js';
 import { registerServeCommand } from './commands/serve.js';
 import { registerSimulateCommand } from './commands/simulate.js';
 import { registerWorkerCommand } from './commands/worker.js';
+import { registerWorkflowCommands } from './commands/workflow.js';
 
 const pkg = JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { version: string };
 
@@ -46,5 +47,6 @@ export function createProgram(): Command {
   registerImportCommand(program);
   registerExportCommand(program);
   registerPrsCommand(program);
+  registerWorkflowCommands(program);
   return program;
 }

@@ -220,6 +220,21 @@ export const weftConfigSchema = section({
         .describe('API tokens with roles, besides WEFT_API_TOKEN (an admin)'),
     }).prefault({}),
   ).describe('HTTP API and dashboard'),
+  handlers: nullAsUnset(
+    mapOf(
+      section({
+        command: z
+          .union([text(), textList()], { error: (iss) => `expected a command line or a list of arguments, ${got(iss)}` })
+          .describe('Command run for each task of this type: the task as JSON on stdin, its output as JSON on stdout'),
+      }),
+    ).default({}),
+  ).describe('Task handlers per task type (workflow `task` steps and `weft task create`): type -> { command }'),
+  workflows: nullAsUnset(
+    section({
+      dir: text().default('.weft/workflows').describe('Folder of workflow files whose `on:` triggers weft serve/worker watch'),
+      concurrency: wholeNumber(1).default(4).describe('Leaf steps one workflow run executes at the same time (a workflow\'s `concurrency` overrides)'),
+    }).prefault({}),
+  ).describe('Workflows (seed 004)'),
 });
 
 /** Agent names that need no `command` in `agents` (the built-in presets; kept in step with agents/presets.ts PRESET_NAMES). */

@@ -6,6 +6,7 @@ import type { EngineEventName, EngineEvents } from './events.js';
 const RECORDED: EngineEventName[] = [
   'run.started', 'task.started', 'attempt.failed', 'retry.scheduled', 'task.succeeded', 'task.failed',
   'task.blocked', 'task.cancelled', 'task.reclaimed', 'backend.paused', 'budget.exhausted', 'run.finished',
+  'workflow.started', 'step.started', 'step.waiting', 'step.retry', 'step.finished', 'workflow.finished',
 ];
 
 /** Records events until the returned `flush` is called for the last time (`close`). */

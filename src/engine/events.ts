@@ -18,6 +18,13 @@ export interface EngineEventMap {
   'budget.exhausted': { runId: string; spentUsd: number; maxCostUsd: number; running: number };
   'run.merged': { runId: string; branch: string; baseBranch: string };
   'run.finished': { runId: string; status: string; succeeded: number; failed: number; blocked: number; cancelled: number; durationMs: number; reason?: RunReason | null };
+  // Workflows (src/workflow): `runId` is the workflow run's id, `taskId` the step instance's key (`each/#2/deploy`).
+  'workflow.started': { runId: string; workflowId: string | null; name: string; resumed: boolean };
+  'step.started': { runId: string; taskId: string; stepId: string; kind: string; attempt: number };
+  'step.waiting': { runId: string; taskId: string; stepId: string; kind: string; reason: string };
+  'step.retry': { runId: string; taskId: string; attempt: number; category: ErrorCategory; message: string; delayMs: number };
+  'step.finished': { runId: string; taskId: string; stepId: string; kind: string; status: string; error: string | null };
+  'workflow.finished': { runId: string; status: string; error: string | null; durationMs: number };
 }
 
 export type EngineEventName = keyof EngineEventMap;

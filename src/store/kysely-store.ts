@@ -41,6 +41,8 @@ import type {
 import type { AttemptRow, AuditRow, Database, EventRow, MemoryRow, NewTaskRow, PlanRow, RunRow, TaskRow } from './schema.js';
 import type { RunPatch, Store, TaskPatch } from './store.js';
 import * as prs from './kysely-pull-requests.js';
+import { KyselyWorkflowStore } from './kysely-workflows.js';
+import type { WorkflowStore } from './workflow-store.js';
 import type {
   PrReactionKind,
   PullRequestFilter,
@@ -155,7 +157,11 @@ export class KyselyStore implements Store {
     this.dialect = dialect;
     this.#writeLock = opts.writeLock ?? new AsyncLock();
     this.#onPrepare = opts.onPrepare;
+    this.workflows = new KyselyWorkflowStore(db, (fn) => this.#write(fn), (fn) => this.#writeOne(fn));
   }
+
+  /** The workflow tables (seed 004). */
+  readonly workflows: WorkflowStore;
 
   /** Brings the schema up to date. */
   migrate(): Promise<void> {

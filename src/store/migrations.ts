@@ -4,6 +4,7 @@ import type { ColumnDefinitionBuilder, Kysely, Migration, MigrationProvider } fr
 import { TASK_STATUSES } from '../core/task.js';
 import { ATTEMPT_STATUSES, RUN_STATUSES } from './records.js';
 import { pullRequestsMigration } from './pr-migration.js';
+import { workflowsMigration } from './workflow-migration.js';
 
 export type StoreDialect = 'sqlite' | 'postgres';
 
@@ -277,6 +278,7 @@ export function migrationProvider(dialect: StoreDialect): MigrationProvider {
         '0004_pull_requests': pullRequestsMigration(dialect),
         '0005_attempt_usage': attemptUsage(),
         '0006_run_reason_and_pauses': runReasonAndPauses(),
+        '0007_workflows': workflowsMigration(dialect),
       }),
   };
 }

@@ -4,6 +4,7 @@
  */
 import type { Generated, Insertable, Selectable } from 'kysely';
 import type { PullRequestsTable } from './pr-schema.js';
+import type { WorkflowTables } from './workflow-schema.js';
 
 export interface PlansTable {
   id: string;
@@ -138,7 +139,7 @@ export interface MemoryTable {
 }
 
 /** The whole database as Kysely sees it. */
-export interface Database {
+export interface Database extends WorkflowTables {
   plans: PlansTable;
   runs: RunsTable;
   tasks: TasksTable;

@@ -33,12 +33,15 @@ import type {
   PullRequestStats,
   ReopenFeedback,
 } from './pr-records.js';
+import type { WorkflowStore } from './workflow-store.js';
 
 export type RunPatch = Partial<Pick<RunRecord, 'status' | 'startedAt' | 'finishedAt' | 'branch' | 'error' | 'baseBranch' | 'reason' | 'pauses' | 'options'>>;
 export type TaskPatch = Partial<Pick<TaskRecord, 'branch' | 'prUrl' | 'result' | 'agent'>>;
 
 export interface Store {
   readonly dialect: 'sqlite' | 'postgres';
+  /** Workflows (seed 004): definitions, workflow runs, step instances, deliveries, schedule ticks. */
+  readonly workflows: WorkflowStore;
   /** Brings the schema up to date; safe to call on every start. */
   migrate(): Promise<void>;
   close(): Promise<void>;
