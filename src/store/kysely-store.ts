@@ -157,7 +157,7 @@ export class KyselyStore implements Store {
     this.dialect = dialect;
     this.#writeLock = opts.writeLock ?? new AsyncLock();
     this.#onPrepare = opts.onPrepare;
-    this.workflows = new KyselyWorkflowStore(db, (fn) => this.#write(fn), (fn) => this.#writeOne(fn));
+    this.workflows = new KyselyWorkflowStore(db, dialect, (fn) => this.#write(fn), (fn) => this.#writeOne(fn));
   }
 
   /** The workflow tables (seed 004). */

@@ -79,6 +79,7 @@ function toStep(r: Selectable<WorkflowStepsTable>): StepRecord {
 export class KyselyWorkflowStore implements WorkflowStore {
   constructor(
     private readonly db: Kysely<Database>,
+    private readonly dialect: 'sqlite' | 'postgres',
     private readonly write: Write,
     private readonly writeOne: Write,
   ) {}
@@ -174,6 +175,8 @@ export class KyselyWorkflowStore implements WorkflowStore {
   insertSteps(runId: string, steps: NewStep[], now: number): Promise<string[]> {
     if (steps.length === 0) return Promise.resolve([]);
     return this.write(async (db) => {
+      // Postgres: writers of one run take turns here, so creation order (seq) has no duplicates.
+      if (this.dialect === 'postgres') await db.selectFrom('workflow_runs').select('id').where('id', '=', runId).forUpdate().execute();
       const max = await db.selectFrom('workflow_steps').select(sql<number>`coalesce(max(seq), 0)`.as('m')).where('run_id', '=', runId).executeTakeFirstOrThrow();
       let seq = Number(max.m);
       const created: string[] = [];

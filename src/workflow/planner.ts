@@ -262,7 +262,7 @@ function newInstance(s: RawStep, key: string, parentKey: string | null, ctx: Exp
         if (Number.isNaN(at)) throw new Error(`wait.until: not a time: ${w.until}`);
         return { ...base, status: 'pending', notBefore: at, state: { until: at } };
       }
-      if (w.approval !== undefined) return { ...base, status: 'waiting', state: { approval: { message: typeof w.approval === 'object' ? (w.approval.message ?? null) : null } } };
+      if (w.approval !== undefined) return { ...base, status: 'waiting', state: { approval: { message: typeof w.approval === 'object' && w.approval.message ? interpolateText(w.approval.message, ctx) : null } } };
       if (w.event !== undefined) return { ...base, status: 'waiting', state: { event: w.event, match: (interpolate((w.match ?? {}) as Json, ctx) ?? {}) as Json } };
       return { ...base, status: 'pending' };
     }

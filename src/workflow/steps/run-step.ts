@@ -16,9 +16,10 @@ export function commandEnv(extra: Record<string, string>): NodeJS.ProcessEnv {
 }
 
 /** Runs argv; resolves with exit code and bounded output tails. */
-export function runArgv(argv: string[], opts: { cwd: string; env: NodeJS.ProcessEnv; signal: AbortSignal; stdin?: string; log?: (s: string) => void }): Promise<{ exitCode: number; stdout: string; stderr: string }> {
+export function runArgv(argv: string[], opts: { cwd: string; env: NodeJS.ProcessEnv; signal: AbortSignal; stdin?: string; log?: (s: string) => void; onSpawn?: (pid: number) => void }): Promise<{ exitCode: number; stdout: string; stderr: string }> {
   return new Promise((resolve, reject) => {
     const child = spawn(argv[0]!, argv.slice(1), { cwd: opts.cwd, env: opts.env, stdio: ['pipe', 'pipe', 'pipe'], detached: process.platform !== 'win32' });
+    if (child.pid) opts.onSpawn?.(child.pid);
     let stdout = '';
     let stderr = '';
     const keep = (acc: string, chunk: string) => (acc + chunk).slice(-MAX_CAPTURE);
@@ -61,7 +62,9 @@ export const runStep: StepRunner = async (ctx) => {
   const cwd = cwdRaw ? (isAbsolute(cwdRaw) ? cwdRaw : join(base, interpolateText(cwdRaw, ctx.expr))) : base;
   const extra = Array.isArray(spec) ? {} : Object.fromEntries(Object.entries(spec.env ?? {}).map(([k, v]) => [k, interpolateText(v, ctx.expr)]));
   const env = commandEnv({ ...extra, WEFT_WORKFLOW_RUN: ctx.runId, WEFT_STEP: ctx.key });
-  const r = await runArgv(argv, { cwd, env, signal: ctx.signal, log: ctx.log });
+  // A command left running by a weft that was killed (SIGKILL) dies before its step runs again.
+  if (typeof ctx.state.pid === 'number') killGroup(ctx.state.pid);
+  const r = await runArgv(argv, { cwd, env, signal: ctx.signal, log: ctx.log, onSpawn: (pid) => void ctx.setState({ pid }) });
   let json: Json = null;
   try {
     if (r.stdout.trim()) json = JSON.parse(r.stdout) as Json;
@@ -72,3 +75,11 @@ export const runStep: StepRunner = async (ctx) => {
   if (r.exitCode !== 0) throw new StepError('validation', `${argv.join(' ')} exited with ${r.exitCode}${r.stderr.trim() ? `: ${r.stderr.trim().split('\n').slice(-3).join(' | ')}` : ''}`, output);
   return { kind: 'done', output };
 };
+
+function killGroup(pid: number): void {
+  try {
+    process.kill(-pid, 'SIGKILL');
+  } catch {
+    // already gone
+  }
+}
