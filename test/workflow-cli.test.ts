@@ -7,7 +7,7 @@ import assert from 'node:assert/strict';
 import { spawn, spawnSync } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { openStore } from '../src/store/open-store.js';
 import { loadConfig } from '../src/config/load-config.js';
@@ -31,9 +31,10 @@ function setup() {
 }
 
 /** The workflow the checks describe: condition, parallel group, foreach 5 × 2, until, approval, plan, run. */
-/** `sleepSeconds`: how long each deploy takes (other steps at most 1s); long enough for a resume to find it still running. */
-function workflowYaml(log: string, sleepSeconds: number): string {
-  const mark = (label: string) => ['sh', '-c', `echo "start ${label}" >> ${log}; sleep ${Math.min(1, sleepSeconds)}; echo "end ${label}" >> ${log}`];
+/** Each deploy waits for its gate file (`gate-ITEM` next to the log) before it ends, so a test decides when. */
+function workflowYaml(log: string): string {
+  const gates = dirname(log);
+  const mark = (label: string) => ['sh', '-c', `echo "start ${label}" >> ${log}; echo "end ${label}" >> ${log}`];
   return `
 name: Release train
 description: everything at once
@@ -58,7 +59,7 @@ steps:
       concurrency: 2
       steps:
         - id: one
-          run: ${JSON.stringify(['sh', '-c', `echo "start deploy-\${{ item }}" >> ${log}; sleep ${sleepSeconds}; echo "end deploy-\${{ item }}" >> ${log}`])}
+          run: ${JSON.stringify(['sh', '-c', `echo "start deploy-\${{ item }}" >> ${log}; while [ ! -f ${gates}/gate-\${{ item }} ]; do sleep 0.05; done; echo "end deploy-\${{ item }}" >> ${log}`])}
   - id: settle
     until:
       condition: steps.probe.output.json.ready
@@ -81,6 +82,7 @@ steps:
 `;
 }
 
+const SERVICES = ['api', 'web', 'worker', 'cron', 'docs'];
 const count = (lines: string[], line: string) => lines.filter((l) => l === line).length;
 
 async function waitFor<T>(what: string, fn: () => Promise<T | undefined> | T | undefined, tries = 600): Promise<T> {
@@ -95,7 +97,8 @@ async function waitFor<T>(what: string, fn: () => Promise<T | undefined> | T | u
 test('create, execute and approve over the CLI: every step kind runs once, the skipped one is shown as skipped', async () => {
   const { dir, db, cli, bg } = setup();
   const log = join(dir, 'ran.log');
-  writeFileSync(join(dir, 'release.yaml'), workflowYaml(log, 0));
+  writeFileSync(join(dir, 'release.yaml'), workflowYaml(log));
+  for (const item of SERVICES) writeFileSync(join(dir, `gate-${item}`), '');
   const created = cli(['workflow', 'create', '--file', 'release.yaml']);
   assert.equal(created.status, 0, created.stderr);
   assert.equal(created.stdout.trim(), 'release-train');
@@ -152,15 +155,20 @@ test('create, execute and approve over the CLI: every step kind runs once, the s
 test('SIGKILL in the middle of the foreach, then resume: finished steps are not run again and each step completes once', async () => {
   const { dir, db, cli, bg } = setup();
   const log = join(dir, 'ran.log');
-  writeFileSync(join(dir, 'release.yaml'), workflowYaml(log, 6));
+  writeFileSync(join(dir, 'release.yaml'), workflowYaml(log));
+  for (const item of ['api', 'web']) writeFileSync(join(dir, `gate-${item}`), '');
   const child = bg(['workflow', 'execute', 'release.yaml']);
   const store = await openStore(db);
   try {
-    await waitFor('two deploys in flight', async () => {
-      if (!existsSync(log) || count(readFileSync(log, 'utf8').split('\n'), 'end deploy-api') !== 1) return false;
+    // api and web are done; worker and cron are running (waiting for their gates) when weft is killed.
+    const [first] = await waitFor('two deploys in flight', async () => {
+      if (!existsSync(log) || count(readFileSync(log, 'utf8').split('\n'), 'end deploy-web') !== 1) return undefined;
       const [r] = await store.workflows.listWorkflowRuns({ limit: 1 });
-      return r && typeof (await store.workflows.getStep(r.id, 'deploy/#2/one'))?.state.pid === 'number';
+      if (!r) return undefined;
+      const pids = await Promise.all(['deploy/#2/one', 'deploy/#3/one'].map(async (k) => (await store.workflows.getStep(r.id, k))?.state.pid));
+      return pids.every((p) => typeof p === 'number') ? [r, pids] as const : undefined;
     });
+    void first;
     child.kill('SIGKILL');
     await new Promise((resolve) => child.on('close', resolve));
     const [run] = await store.workflows.listWorkflowRuns({ limit: 1 });
@@ -168,8 +176,15 @@ test('SIGKILL in the middle of the foreach, then resume: finished steps are not 
     assert.equal(run.status, 'running');
     const before = readFileSync(log, 'utf8').trim().split('\n');
 
+    const oldPid = (await store.workflows.getStep(run.id, 'deploy/#2/one'))?.state.pid;
     const resumed = bg(['workflow', 'resume', run.id]);
     const resumedExit = new Promise<number | null>((resolve) => resumed.on('close', resolve));
+    // Once the resumed weft has started worker's deploy again, the command the killed weft left behind is gone.
+    await waitFor('the interrupted deploy to start again', async () => {
+      const s = await store.workflows.getStep(run.id, 'deploy/#2/one');
+      return s?.status === 'running' && typeof s.state.pid === 'number' && s.state.pid !== oldPid;
+    });
+    for (const item of ['worker', 'cron', 'web', 'docs']) writeFileSync(join(dir, `gate-${item}`), '');
     await waitFor('the approval wait', async () => (await store.workflows.getStep(run.id, 'ship-it'))?.status === 'waiting');
     assert.equal(cli(['workflow', 'approve', run.id, 'ship-it']).status, 0);
     assert.equal(await resumedExit, 0);
