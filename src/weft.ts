@@ -3,7 +3,7 @@
  * prompts, events, logs. The CLI and the server both go through `openWeft`.
  */
 import { randomBytes } from 'node:crypto';
-import { createWriteStream, mkdirSync, type WriteStream } from 'node:fs';
+import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import pino from 'pino';
 import type { AgentBackend } from './agents/agent-backend.js';
@@ -15,6 +15,7 @@ import { createRedactor, isSecretName, secretValues, urlPassword, type Redactor 
 import type { Plan, TaskSpec } from './core/task.js';
 import { Engine, type AttemptFeedback, type RunOutcome } from './engine/engine.js';
 import { recordEvents } from './engine/event-recorder.js';
+import { TaskLog } from './engine/task-log.js';
 import { EngineEvents } from './engine/events.js';
 import { readRunSettings, writeRunSettings } from './engine/run-settings.js';
 import { createSimulateAgent, simulateSettingsFromEnv } from './engine/simulate-agent.js';
@@ -339,11 +340,10 @@ export class Weft {
     for (const name of ['run.started', 'task.started', 'attempt.failed', 'retry.scheduled', 'task.succeeded', 'task.failed', 'task.blocked', 'task.cancelled', 'backend.paused', 'run.finished'] as const) {
       events.on(name, forward(name));
     }
-    const taskLogs = new Map<string, WriteStream>();
+    const taskLogs = new Map<string, TaskLog>();
     const onOutput = (taskId: string, attempt: number, chunk: string) => {
-      const key = `${taskId}`;
-      let s = taskLogs.get(key);
-      if (!s) taskLogs.set(key, (s = createWriteStream(join(logDir, runId, `${taskId.replace(/[^\w.-]/g, '_')}.log`), { flags: 'a' })));
+      let s = taskLogs.get(taskId);
+      if (!s) taskLogs.set(taskId, (s = new TaskLog(join(logDir, runId, `${taskId.replace(/[^\w.-]/g, '_')}.log`), config.logs.taskMaxBytes)));
       s.write(chunk.startsWith('\n') || !chunk ? chunk : `[attempt ${attempt}] ${chunk}`);
     };
     const recorder = recordEvents(events, store);
@@ -381,7 +381,7 @@ export class Weft {
     } finally {
       prs?.stop();
       await recorder.close();
-      await Promise.all([...taskLogs.values()].map((s) => new Promise((resolve) => s.end(resolve))));
+      await Promise.all([...taskLogs.values()].map((s) => s.end()));
       await new Promise((resolve) => {
         logFile.once('close', resolve);
         logFile.end();

@@ -21,6 +21,55 @@ export interface RunProcessOptions {
   killGraceMs?: number;
   /** How long pipes may stay open after the program exited before what still holds them is killed. */
   exitGraceMs?: number;
+  /** Longest stdout line handed to `onStdoutLine`; the rest of a longer line is dropped. */
+  maxLineChars?: number;
+}
+
+/** Default longest line for structured-output parsers (a JSON event is far smaller). */
+export const DEFAULT_MAX_LINE_CHARS = 4 * 1024 * 1024;
+
+/**
+ * Splits a stream into lines in linear time and bounded memory: a line longer than `max` is cut
+ * there (whatever an agent prints without a newline, memory stays about `max`).
+ */
+export class LineSplitter {
+  #parts: string[] = [];
+  #size = 0;
+  constructor(
+    private readonly onLine: (line: string) => void,
+    private readonly max: number,
+  ) {}
+
+  /** Takes a chunk; calls `onLine` for each line it completes. */
+  push(chunk: string): void {
+    let start = 0;
+    for (let nl = chunk.indexOf('\n'); nl >= 0; nl = chunk.indexOf('\n', start)) {
+      this.#add(chunk.slice(start, nl));
+      this.#emit();
+      start = nl + 1;
+    }
+    if (start < chunk.length) this.#add(start === 0 ? chunk : chunk.slice(start));
+  }
+
+  /** Hands over the last line when it had no newline. */
+  end(): void {
+    if (this.#size > 0 || this.#parts.length > 0) this.#emit();
+  }
+
+  #add(text: string): void {
+    const room = this.max - this.#size;
+    if (room <= 0 || text.length === 0) return;
+    const kept = text.length > room ? text.slice(0, room) : text;
+    this.#parts.push(kept);
+    this.#size += kept.length;
+  }
+
+  #emit(): void {
+    const line = this.#parts.length === 1 ? this.#parts[0]! : this.#parts.join('');
+    this.#parts = [];
+    this.#size = 0;
+    this.onLine(line);
+  }
 }
 
 export interface ProcessOutcome {
@@ -89,16 +138,12 @@ export function runProcess(opts: RunProcessOptions): Promise<ProcessOutcome> {
       fn();
     };
 
-    let pendingLine = '';
+    const lines = opts.onStdoutLine ? new LineSplitter(opts.onStdoutLine, opts.maxLineChars ?? DEFAULT_MAX_LINE_CHARS) : null;
     child.stdout.setEncoding('utf8').on('data', (chunk: string) => {
       tail.push(chunk);
       stdoutTail.push(chunk);
       opts.onOutput?.(chunk, 'stdout');
-      if (opts.onStdoutLine) {
-        const lines = (pendingLine + chunk).split('\n');
-        pendingLine = lines.pop() ?? '';
-        for (const line of lines) opts.onStdoutLine(line);
-      }
+      lines?.push(chunk);
     });
     child.stderr.setEncoding('utf8').on('data', (chunk: string) => {
       tail.push(chunk);
@@ -124,7 +169,7 @@ export function runProcess(opts: RunProcessOptions): Promise<ProcessOutcome> {
     child.on('close', (code, signal) => {
       if (killTimer) clearTimeout(killTimer);
       if (exitTimer) clearTimeout(exitTimer);
-      if (pendingLine && opts.onStdoutLine) opts.onStdoutLine(pendingLine);
+      lines?.end();
       if (opts.signal?.aborted) return finish(() => reject(withOutput(abortedError(opts.signal!), tail.toString())));
       finish(() => resolve({ code, signal, tail: tail.toString(), stdoutTail: stdoutTail.toString() }));
     });

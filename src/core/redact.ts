@@ -19,7 +19,8 @@ const MIN_SECRET_LENGTH = 8;
 /**
  * Token shapes redacted even when weft does not know the value: GitHub tokens, OpenAI/Anthropic-style
  * `sk-` keys, Slack `xox?-` tokens, AWS access key ids, Google API keys, JWTs, bearer/basic headers,
- * and the password in a URL's user info.
+ * and the password in a URL's user info. A `(?<keepN>…)` group is kept (the header's scheme, the URL's
+ * start). Every part that can repeat is bounded or anchored, so a 100 MB line costs linear time.
  */
 const TOKEN_SHAPES: readonly string[] = [
   String.raw`\b(?:ghp|gho|ghu|ghs|ghr)_[A-Za-z0-9]{20,}`,
@@ -29,11 +30,10 @@ const TOKEN_SHAPES: readonly string[] = [
   String.raw`\bAKIA[0-9A-Z]{16}\b`,
   String.raw`\bAIza[0-9A-Za-z_-]{35}`,
   String.raw`\beyJ[A-Za-z0-9_-]{10,}\.[A-Za-z0-9_-]{10,}\.[A-Za-z0-9_-]{10,}`,
-  // The header's scheme stays readable; the credential goes.
   // (a credential has a digit or `=` in it: "bearer authentication" is prose)
-  String.raw`(?<=\b(?:[Bb]earer|BEARER|[Bb]asic|BASIC|[Aa]uthorization:\s*[Tt]oken)\s+)(?=[A-Za-z._~+/-]*[0-9=])[A-Za-z0-9._~+/=-]{8,}`,
+  String.raw`(?<keep1>\b(?:[Bb]earer|BEARER|[Bb]asic|BASIC|[Aa]uthorization:[ \t]{0,8}[Tt]oken)[ \t]{1,8})(?=[A-Za-z._~+/-]{0,200}[0-9=])[A-Za-z0-9._~+/=-]{8,}`,
   // scheme://user:PASSWORD@host
-  String.raw`(?<=\b[a-zA-Z][\w+.-]*://[^\s:/@"'<>]*:)[^\s@/"'<>]{3,}(?=@)`,
+  String.raw`(?<keep2>\b[a-zA-Z][\w+.-]{0,30}://[^\s:/@"'<>]{0,200}:)[^\s@/"'<>]{3,200}(?=@)`,
 ];
 
 /** Replaces secrets in text. */
@@ -55,7 +55,11 @@ export function createRedactor(secrets: Iterable<string> = []): Redactor {
   const values = [...new Set([...secrets].map((s) => s.trim()).filter((s) => s.length >= MIN_SECRET_LENGTH))].sort((a, b) => b.length - a.length);
   // One alternation, longest value first, so a secret containing another is replaced whole.
   const pattern = new RegExp([...values.map(escape), ...TOKEN_SHAPES].join('|'), 'g');
-  const redact = ((text: string) => (typeof text === 'string' && text.length > 0 ? text.replace(pattern, REDACTED) : text)) as Redactor;
+  const replace = (...args: unknown[]): string => {
+    const groups = args[args.length - 1] as Record<string, string | undefined>;
+    return (groups.keep1 ?? groups.keep2 ?? '') + REDACTED;
+  };
+  const redact = ((text: string) => (typeof text === 'string' && text.length > 0 ? text.replace(pattern, replace) : text)) as Redactor;
   const json = <T>(value: T): T => redactValue(value, redact) as T;
   Object.defineProperty(redact, 'json', { value: json });
   const longest = Math.max(64, ...values.map((v) => v.length));
