@@ -4,12 +4,13 @@
  */
 import { randomBytes } from 'node:crypto';
 import { mkdirSync } from 'node:fs';
-import { join } from 'node:path';
+import { join, resolve } from 'node:path';
 import pino from 'pino';
 import type { AgentBackend } from './agents/agent-backend.js';
 import { createAgentBackend, routeAgent } from './agents/create-agent.js';
 import { loadConfig } from './config/load-config.js';
-import type { WeftConfig } from './config/config-schema.js';
+import type { SandboxMode, WeftConfig } from './config/config-schema.js';
+import { checkBwrap } from './agents/sandbox.js';
 import { InputError } from './core/errors.js';
 import { createRedactor, isSecretName, secretValues, urlPassword, type Redactor } from './core/redact.js';
 import type { Plan, TaskSpec } from './core/task.js';
@@ -62,6 +63,8 @@ export interface StartRunOptions {
   merge?: boolean;
   /** Cost budget in US dollars (`--max-cost`); default config `budget.maxCostUsd`. */
   maxCostUsd?: number | null;
+  /** `--sandbox`: containment of every command agent of this run (overrides config `sandbox` and `agents.NAME.sandbox`). */
+  sandbox?: SandboxMode;
   planId?: string | null;
   /** Pull requests (`--pr`, `--remote`, `--github-repo`); config `pr.enabled` turns them on too. */
   pr?: { enabled?: boolean; remote?: string | null; githubRepo?: string | null };
@@ -228,6 +231,12 @@ export class Weft {
     const specs = [agent, ...plan.tasks.flatMap((t) => (t.agent ? [t.agent] : [])), ...this.config.routing.map((r) => r.agent)];
     const backends = [...new Set(specs)].map((spec) => this.#agentFactory(spec, this.config));
     const needsRepo = backends.some((b) => b.needsWorktree);
+    const wantsBwrap = options.sandbox === 'bwrap' || (options.sandbox === undefined && (this.config.sandbox === 'bwrap' || Object.values(this.config.agents).some((a) => a.sandbox === 'bwrap')));
+    if (wantsBwrap && needsRepo) {
+      await checkBwrap().catch((err: unknown) => {
+        throw new InputError((err as Error).message);
+      });
+    }
     const pr = { enabled: options.pr?.enabled ?? false, remote: options.pr?.remote ?? null, githubRepo: options.pr?.githubRepo ?? null };
     const verify = options.verify ?? this.config.verify ?? null;
     const baseBranch = options.baseBranch ?? this.config.git.baseBranch ?? null;
@@ -253,6 +262,7 @@ export class Weft {
       timeoutMs: (options.timeoutMinutes ?? this.config.timeoutMinutes) * 60_000,
       merge: options.merge ?? false,
       maxCostUsd: checkBudget(options.maxCostUsd !== undefined ? options.maxCostUsd : (this.config.budget.maxCostUsd ?? null)),
+      sandbox: options.sandbox ?? null,
     };
     return this.store.createRun(
       {
@@ -286,16 +296,18 @@ export class Weft {
     const plan = analyzePlan({ title: run.title, context: settings.context, tasks: tasks.map((t) => t.spec), source: settings.source });
 
     const backends = new Map<string, AgentBackend>();
+    // `--sandbox` of this run wins over the config's (per agent too).
+    const agentConfig = settings.sandbox ? withSandbox(config, settings.sandbox) : config;
     const backendFor = (task: TaskSpec) => {
       const spec = routeAgent(task, run.agent, config);
       let b = backends.get(spec);
-      if (!b) backends.set(spec, (b = this.#agentFactory(spec, config)));
+      if (!b) backends.set(spec, (b = this.#agentFactory(spec, agentConfig)));
       return b;
     };
     let workspace: GitWorkspace | null = null;
     let integrationBranch: string | null = null;
     if (run.repo) {
-      workspace = await GitWorkspace.open({ repo: run.repo, branchPrefix: config.git.branchPrefix, worktreesDir: config.git.worktreesDir });
+      workspace = await GitWorkspace.open({ repo: run.repo, branchPrefix: config.git.branchPrefix, worktreesDir: config.git.worktreesDir, ignorePaths: this.#ownPaths() });
       const info = await workspace.prepareRun(runId, run.baseBranch);
       integrationBranch = info.branch;
       await store.updateRun(runId, { branch: info.branch, baseBranch: info.baseBranch });
@@ -389,6 +401,16 @@ export class Weft {
     }
   }
 
+  /** The store's SQLite file when there is one (set by openWeft): weft writes it, possibly inside the user's checkout. */
+  dbFile: string | null = null;
+
+  /** What weft itself writes, possibly inside the user's checkout (its data dir, a SQLite file): not an agent's change. */
+  #ownPaths(): string[] {
+    const paths = [this.dataDir];
+    if (this.dbFile) paths.push(this.dbFile, `${this.dbFile}-wal`, `${this.dbFile}-shm`, `${this.dbFile}-journal`);
+    return paths;
+  }
+
   async close(): Promise<void> {
     await this.#workflows?.close();
     await this.store.close();
@@ -401,6 +423,12 @@ export type AgentFactory = (spec: string, config: WeftConfig) => AgentBackend;
 /** Every backend: simulate (the engine's), codegen, presets, configured agents and command lines. */
 export const defaultAgentFactory: AgentFactory = (spec, config) =>
   createAgentBackend(spec, config, { simulate: () => createSimulateAgent(simulateSettingsFromEnv()) });
+
+/** The config with every command agent's containment set to `mode`. */
+function withSandbox(config: WeftConfig, mode: SandboxMode): WeftConfig {
+  const agents = Object.fromEntries(Object.entries(config.agents).map(([name, a]) => [name, { ...a, sandbox: mode }]));
+  return { ...config, sandbox: mode, agents };
+}
 
 /** Secret values from the environment and the config: tokens, keys, URL passwords, secret-named `agents.*.env` values. */
 export function configSecrets(config: WeftConfig, env: NodeJS.ProcessEnv): string[] {
@@ -422,9 +450,12 @@ function stripAnalysis(t: Plan['tasks'][number]): TaskSpec {
 export async function openWeft(options: OpenWeftOptions = {}): Promise<Weft> {
   const cwd = options.cwd ?? process.cwd();
   const { config } = await loadConfig({ cwd, ...(options.configPath ? { path: options.configPath } : {}) });
-  const store = await openStore(resolveDbSpec(options.db, process.env, config.db), {
+  const spec = resolveDbSpec(options.db, process.env, config.db);
+  const store = await openStore(spec, {
     readOnly: options.readOnly ?? false,
     resilience: { outageMs: config.database.outageSeconds * 1000, ...(options.onDatabaseOutage ? { onOutage: options.onDatabaseOutage } : {}) },
   });
-  return new Weft(config, store, cwd);
+  const weft = new Weft(config, store, cwd);
+  if (!/^[a-z]+:\/\//i.test(spec)) weft.dbFile = resolve(cwd, spec.replace(/^sqlite:(\/\/)?/i, ''));
+  return weft;
 }

@@ -17,6 +17,8 @@ export interface AgentRequest {
   signal: AbortSignal;
   /** Receives the agent's output as it comes (kept in the task's log). */
   log: (chunk: string) => void;
+  /** A local agent process started: its pid, which is also its process group id (recorded so `resume` can end a survivor). */
+  onProcess?: (pid: number) => void;
 }
 
 /** What one attempt consumed (defined in core so the store and the views share it). */

@@ -42,7 +42,8 @@ export const PRESET_CREDENTIALS: Record<PresetName, CredentialSpec> = {
     prefixes: ['AIDER_', 'OPENAI_', 'ANTHROPIC_', 'GEMINI_', 'GOOGLE_', 'VERTEXAI_', 'OPENROUTER_', 'DEEPSEEK_', 'GROQ_', 'MISTRAL_', 'COHERE_', 'AZURE_', 'OLLAMA_', 'XAI_', 'FIREWORKS_', 'TOGETHERAI_'],
     names: ['AWS_REGION', 'AWS_PROFILE', 'AWS_ACCESS_KEY_ID', 'AWS_SECRET_ACCESS_KEY', 'AWS_SESSION_TOKEN'],
   },
-  example: { prefixes: [], names: [] },
+  // The bundled example agent's switches (the demo makes one task fail once).
+  example: { prefixes: [], names: ['WEFT_EXAMPLE_FAIL', 'WEFT_EXAMPLE_NOOP'] },
 };
 
 /** The preset whose credentials an agent gets: its own name when it is a preset, else its program's name when that is one. */
@@ -77,8 +78,8 @@ export function agentEnv(opts: AgentEnvOptions): Record<string, string> {
   const prefixes = [...BASE_ENV_PREFIXES, ...creds.prefixes];
   const out: Record<string, string> = {};
   for (const [name, value] of Object.entries(source)) {
-    if (value === undefined || blocked.has(name) || name.startsWith('WEFT_')) continue;
-    if (names.has(name) || prefixes.some((p) => name.startsWith(p))) out[name] = value;
+    if (value === undefined || blocked.has(name)) continue;
+    if (names.has(name) || (!name.startsWith('WEFT_') && prefixes.some((p) => name.startsWith(p)))) out[name] = value;
   }
   for (const name of opts.passEnv ?? []) {
     const value = source[name];

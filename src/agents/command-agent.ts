@@ -9,6 +9,7 @@ import { AgentError, type AgentBackend, type AgentRequest, type AgentResult } fr
 import { agentEnv } from './agent-env.js';
 import type { PresetName } from './presets.js';
 import { runProcess, type ProcessOutcome } from './run-process.js';
+import { bwrapArgv } from './sandbox.js';
 
 /** Reads an agent's structured output; one instance per attempt. */
 export interface OutputParser {
@@ -90,7 +91,6 @@ async function runCommand(options: CommandAgentOptions, req: AgentRequest): Prom
     // 0600: the prompt can carry project context that other users of the machine should not read.
     await writeFile(promptFile, req.prompt, { mode: 0o600 });
     const argv = options.argv.map((a) => a.replaceAll('{prompt_file}', promptFile).replaceAll('{scratch_dir}', scratch));
-    if (options.sandbox) throw new AgentError('validation', `agent ${options.name}: sandbox bwrap is not available in this build`);
     const task = {
       WEFT_RUN_ID: req.runId,
       WEFT_TASK_ID: req.task.id,
@@ -109,17 +109,21 @@ async function runCommand(options: CommandAgentOptions, req: AgentRequest): Prom
       blocked: options.blockedEnv ?? [],
       task,
     });
+    const sandboxed = options.sandbox
+      ? await bwrapArgv({ worktree: req.worktree, scratch, branch: req.branch ?? '', network: options.sandbox.network, preset: options.credentials, home: env.HOME }, argv)
+      : argv;
     const parser = (options.parseOutput ?? plainOutput)();
     let outcome: ProcessOutcome;
     try {
       outcome = await runProcess({
-        argv,
+        argv: sandboxed,
         cwd: req.worktree,
         env,
         input: req.prompt,
         signal: req.signal,
         onOutput: (chunk) => req.log(chunk),
         onStdoutLine: (line) => parser.line(line),
+        ...(req.onProcess ? { onSpawn: req.onProcess } : {}),
         killGraceMs: options.killGraceMs,
         tailChars: options.tailChars,
       });

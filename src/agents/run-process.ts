@@ -1,5 +1,8 @@
 /** Spawns a program as argv (never through a shell), streams its output, keeps bounded tails, and stops it on abort. */
 import { spawn } from 'node:child_process';
+import { accessSync, constants, statSync } from 'node:fs';
+import type { Socket } from 'node:net';
+import { delimiter, isAbsolute, join } from 'node:path';
 import { AgentError } from './agent-backend.js';
 
 /** Default size of the kept output tail: enough to see the failure, small enough for a database row. */
@@ -23,7 +26,21 @@ export interface RunProcessOptions {
   exitGraceMs?: number;
   /** Longest stdout line handed to `onStdoutLine`; the rest of a longer line is dropped. */
   maxLineChars?: number;
+  /**
+   * Ends the program's whole process group when weft itself dies (SIGKILL included): a watcher in the
+   * group waits on a pipe only weft holds. Default true on Linux and macOS.
+   */
+  watchdog?: boolean;
+  /** Called once the program started, with its pid (also its process group id). */
+  onSpawn?: (pid: number) => void;
 }
+
+/**
+ * Runs in the agent's process group: a watcher blocks on fd 3 (a pipe whose other end only weft holds)
+ * and, once it reads end-of-file because weft is gone, kills the group. The agent itself runs with fd 3
+ * closed, as argv ("$@"), never as shell text.
+ */
+const WATCHDOG = '(trap "" TERM INT HUP; read _ <&3; kill -KILL 0) </dev/null >/dev/null 2>&1 & exec "$@" 3<&-';
 
 /** Default longest line for structured-output parsers (a JSON event is far smaller). */
 export const DEFAULT_MAX_LINE_CHARS = 4 * 1024 * 1024;
@@ -112,9 +129,22 @@ export function runProcess(opts: RunProcessOptions): Promise<ProcessOutcome> {
   if (opts.signal?.aborted) return Promise.reject(abortedError(opts.signal));
   const tail = new TailBuffer(opts.tailChars ?? DEFAULT_TAIL_CHARS);
   const stdoutTail = new TailBuffer(opts.tailChars ?? DEFAULT_TAIL_CHARS);
+  const watchdog = (opts.watchdog ?? true) && process.platform !== 'win32';
+  // With the watchdog, sh starts first: a missing program must still be "command not found", not sh's exit 127.
+  const missing = watchdog ? missingProgram(file, opts.env ?? process.env, opts.cwd) : null;
+  if (missing) return Promise.reject(new AgentError('validation', missing));
   return new Promise((resolve, reject) => {
     // A process group of its own lets an abort reach the agent's children too (npm -> node -> ...).
-    const child = spawn(file, args, { cwd: opts.cwd, env: opts.env ?? process.env, stdio: ['pipe', 'pipe', 'pipe'], detached: process.platform !== 'win32' });
+    const [program, programArgs] = watchdog ? ['/bin/sh', ['-c', WATCHDOG, 'weft-agent', file, ...args]] : [file, args];
+    const child = spawn(program, programArgs, {
+      cwd: opts.cwd,
+      env: opts.env ?? process.env,
+      stdio: watchdog ? ['pipe', 'pipe', 'pipe', 'pipe'] : ['pipe', 'pipe', 'pipe'],
+      detached: process.platform !== 'win32',
+    });
+    const lifeline = watchdog ? (child.stdio[3] as Socket | null) : null;
+    lifeline?.on('error', () => undefined);
+    if (child.pid !== undefined) opts.onSpawn?.(child.pid);
     let settled = false;
     let killTimer: NodeJS.Timeout | undefined;
     const kill = (sig: NodeJS.Signals) => {
@@ -169,11 +199,38 @@ export function runProcess(opts: RunProcessOptions): Promise<ProcessOutcome> {
     child.on('close', (code, signal) => {
       if (killTimer) clearTimeout(killTimer);
       if (exitTimer) clearTimeout(exitTimer);
+      // Whatever the agent left in its group (background jobs, the watcher) ends with it.
+      if (watchdog) kill('SIGKILL');
+      lifeline?.destroy();
       lines?.end();
       if (opts.signal?.aborted) return finish(() => reject(withOutput(abortedError(opts.signal!), tail.toString())));
       finish(() => resolve({ code, signal, tail: tail.toString(), stdoutTail: stdoutTail.toString() }));
     });
   });
+}
+
+/** Why `file` cannot be run (looked up on the child's PATH like execvp would), or null. */
+function missingProgram(file: string, env: NodeJS.ProcessEnv, cwd: string): string | null {
+  const check = (p: string): 'ok' | 'missing' | 'noexec' => {
+    try {
+      accessSync(p, constants.X_OK);
+      return statSync(p).isFile() ? 'ok' : 'noexec';
+    } catch (err) {
+      return (err as NodeJS.ErrnoException).code === 'EACCES' ? 'noexec' : 'missing';
+    }
+  };
+  if (file.includes('/')) {
+    const r = check(isAbsolute(file) ? file : join(cwd, file));
+    return r === 'ok' ? null : r === 'noexec' ? `command not executable: ${file}` : `command not found: ${file}`;
+  }
+  let noexec = false;
+  for (const dir of (env.PATH ?? '').split(delimiter)) {
+    if (!dir) continue;
+    const r = check(join(isAbsolute(dir) ? dir : join(cwd, dir), file));
+    if (r === 'ok') return null;
+    if (r === 'noexec') noexec = true;
+  }
+  return noexec ? `command not executable: ${file}` : `command not found: ${file}`;
 }
 
 function withOutput(err: AgentError, output: string): AgentError {

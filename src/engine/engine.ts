@@ -329,6 +329,9 @@ export class Engine {
       if (backend.needsWorktree && workspace) ws = await workspace.prepareAttempt(runId, spec, attempt.number);
       const feedback = attempt.number > 1 ? await this.#feedback(task) : undefined;
       const prompt = backend.name === 'simulate' ? '' : await this.deps.promptFor(spec, attempt.number, feedback);
+      // Recorded right before the agent starts: what it must not change (refs, the user's checkout).
+      const guard = ws && workspace?.guardAttempt ? await workspace.guardAttempt(runId, ws) : null;
+      let agentFailure: { err: unknown } | null = null;
       result = await this.#throughBreaker(backend, controller.signal, () =>
         backend.run({
           runId,
@@ -340,8 +343,16 @@ export class Engine {
           signal: controller.signal,
           log: (chunk) => output.push(chunk),
         }),
-      ).finally(() => output.end());
-      result = this.#redact.json(result);
+      )
+        .catch((err: unknown) => {
+          agentFailure = { err };
+          return undefined;
+        })
+        .finally(() => output.end());
+      // A violation is reported whether the agent then succeeded or failed; it wins over the agent's own error.
+      if (guard && controller.signal.reason !== 'shutdown') await guard.check({ agentSucceeded: agentFailure === null });
+      if (agentFailure) throw (agentFailure as { err: unknown }).err;
+      result = this.#redact.json(result!);
       let changes: AttemptChanges | undefined;
       if (ws && workspace) {
         changes = await workspace.collectChanges(runId, spec, ws);

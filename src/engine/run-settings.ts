@@ -11,6 +11,8 @@ export interface RunSettings {
   merge: boolean;
   /** The run's cost budget in US dollars (`--max-cost`, config `budget.maxCostUsd`); null for none. */
   maxCostUsd: number | null;
+  /** `--sandbox`: overrides config `sandbox` for this run (resume keeps it); null: the config decides. */
+  sandbox?: 'none' | 'bwrap' | null;
 }
 
 /** Reads settings back from a run's stored options, with defaults for anything missing. */
@@ -23,10 +25,11 @@ export function readRunSettings(options: { [key: string]: Json }): RunSettings {
     timeoutMs: typeof options.timeoutMs === 'number' ? options.timeoutMs : 30 * 60_000,
     merge: options.merge === true,
     maxCostUsd: typeof options.maxCostUsd === 'number' ? options.maxCostUsd : null,
+    sandbox: options.sandbox === 'bwrap' || options.sandbox === 'none' ? options.sandbox : null,
   };
 }
 
 /** Settings as storable JSON. */
 export function writeRunSettings(s: RunSettings): { [key: string]: Json } {
-  return { context: s.context, source: s.source, verify: s.verify, timeoutMs: s.timeoutMs, merge: s.merge, maxCostUsd: s.maxCostUsd };
+  return { context: s.context, source: s.source, verify: s.verify, timeoutMs: s.timeoutMs, merge: s.merge, maxCostUsd: s.maxCostUsd, ...(s.sandbox ? { sandbox: s.sandbox } : {}) };
 }

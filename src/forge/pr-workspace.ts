@@ -9,7 +9,7 @@ import type { TaskSpec } from '../core/task.js';
 import { FINAL_PR_STATES } from '../store/pr-records.js';
 import type { Store } from '../store/store.js';
 import { git, gitLines, gitText, identityConfig } from '../vcs/git.js';
-import type { AttemptChanges, AttemptWorkspace, RunWorkspaceInfo, Workspace } from '../vcs/workspace.js';
+import type { AttemptChanges, AttemptGuard, AttemptWorkspace, RunWorkspaceInfo, Workspace } from '../vcs/workspace.js';
 import { fetchBranch } from './git-remote.js';
 import type { PrContent } from './pr-content.js';
 import type { PrSettings } from './pr-settings.js';
@@ -29,9 +29,11 @@ export class PrWorkspace implements Workspace {
     this.#inner = inner;
     this.#deps = deps;
     if (inner.finishRun) this.finishRun = (runId: string) => inner.finishRun!(runId);
+    if (inner.guardAttempt) this.guardAttempt = (runId: string, ws: AttemptWorkspace) => inner.guardAttempt!(runId, ws);
   }
 
   finishRun?: (runId: string) => Promise<void>;
+  guardAttempt?: (runId: string, ws: AttemptWorkspace) => Promise<AttemptGuard>;
 
   prepareRun(runId: string, baseBranch?: string | null): Promise<RunWorkspaceInfo> {
     return this.#inner.prepareRun(runId, baseBranch);

@@ -12,7 +12,8 @@ import { cleanWorktrees, mergeIntoBase, type MergeIntoBaseResult } from './git-m
 import { runVerify } from './run-verify.js';
 import { sharedQueue, type SerialQueue } from './serial-queue.js';
 import { defaultWorktreesDir, legacyWorktreesDir } from './worktrees-dir.js';
-import type { AttemptChanges, AttemptWorkspace, RunWorkspaceInfo, Workspace } from './workspace.js';
+import { checkAttempt, snapshotAttempt, type GuardScope } from './attempt-guard.js';
+import type { AttemptChanges, AttemptGuard, AttemptWorkspace, RunWorkspaceInfo, Workspace } from './workspace.js';
 
 export interface GitWorkspaceOptions {
   /** A path inside the repository. */
@@ -23,6 +24,8 @@ export interface GitWorkspaceOptions {
   branchPrefix?: string;
   /** Receives verify output as it comes. */
   log?: (chunk: string) => void;
+  /** Paths in the user's checkout weft itself writes (its data dir, a database file): not an agent's doing. */
+  ignorePaths?: string[];
 }
 
 interface RepoInfo {
@@ -124,6 +127,20 @@ export class GitWorkspace implements Workspace {
       this.#starts.set(worktree, start);
       return { worktree, branch };
     });
+  }
+
+  async guardAttempt(runId: string, ws: AttemptWorkspace): Promise<AttemptGuard> {
+    const repo = await this.#repo();
+    const scope: GuardScope = {
+      root: repo.root,
+      worktree: ws.worktree,
+      branch: ws.branch,
+      integrationBranch: this.integrationBranch(runId),
+      branchPrefix: this.branchPrefix,
+      ignorePaths: [repo.worktreesDir, ...(this.#options.ignorePaths ?? [])],
+    };
+    const before = await snapshotAttempt(scope);
+    return { check: (opts) => checkAttempt(scope, before, opts) };
   }
 
   async collectChanges(runId: string, task: TaskSpec, ws: AttemptWorkspace): Promise<AttemptChanges> {

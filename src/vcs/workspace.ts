@@ -18,6 +18,11 @@ export interface AttemptChanges {
   commits: string[];
 }
 
+/** The check after an attempt (see Workspace.guardAttempt). */
+export interface AttemptGuard {
+  check(opts: { agentSucceeded: boolean }): Promise<void>;
+}
+
 export interface Workspace {
   /** Creates (or, on resume, finds) the run's integration branch from the base branch. */
   prepareRun(runId: string, baseBranch?: string | null): Promise<RunWorkspaceInfo>;
@@ -28,6 +33,12 @@ export interface Workspace {
    * AgentError('agent', 'agent made no changes') when the branch has nothing new.
    */
   collectChanges(runId: string, task: TaskSpec, ws: AttemptWorkspace): Promise<AttemptChanges>;
+  /**
+   * Right before the agent starts: records what it must not change (refs other than its branch, the
+   * user's checkout). The returned check throws AgentError('violation') naming what changed, and, when
+   * the agent succeeded, AgentError('agent') for an unfinished merge/rebase or conflict markers. Optional.
+   */
+  guardAttempt?(runId: string, ws: AttemptWorkspace): Promise<AttemptGuard>;
   /** Runs the quality gate in the worktree; throws AgentError('agent', ...) with the output's tail on failure. */
   verify(ws: AttemptWorkspace, command: string, signal: AbortSignal): Promise<void>;
   /** Merges the attempt's branch into the integration branch, one at a time; throws AgentError('conflict') naming files. */

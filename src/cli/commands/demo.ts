@@ -3,7 +3,7 @@
  * copy of the example repository, with the bundled EXAMPLE agent (no AI), then the report and the
  * integration branch.
  */
-import type { Command } from 'commander';
+import { Option, type Command } from 'commander';
 import { cpSync, existsSync, mkdtempSync, readdirSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
@@ -24,7 +24,8 @@ export function registerDemoCommand(program: Command): void {
     .option('--agent <name|command>', 'agent to use instead of the bundled example agent (e.g. claude)', 'example')
     .option('--concurrency <n>', 'attempts at once', '3')
     .option('--max-cost <usd>', 'cost budget of the run in US dollars: once spent, no new attempt starts')
-    .action(async (flags: { dir?: string; agent: string; concurrency: string; maxCost?: string }) => {
+    .addOption(new Option('--sandbox <mode>', 'run the agents under bubblewrap (bwrap) or not (none)').choices(['none', 'bwrap']))
+    .action(async (flags: { dir?: string; agent: string; concurrency: string; maxCost?: string; sandbox?: 'none' | 'bwrap' }) => {
       const maxCostUsd = parseMaxCost(flags.maxCost);
       const { openWeft } = await import('../../weft.js');
       const { findPackageRoot } = await import('../../prompt/index.js');
@@ -45,7 +46,13 @@ export function registerDemoCommand(program: Command): void {
       const plan = await loadPlan(join(example, 'REQUIREMENTS.md'));
       const weft = await openWeft({ db: join(dir, '.weft', 'weft.db'), cwd: dir });
       try {
-        const run = await weft.createRun(plan, { agent: flags.agent, concurrency: parseCount('concurrency', flags.concurrency)!, repo: dir, ...(maxCostUsd !== undefined ? { maxCostUsd } : {}) });
+        const run = await weft.createRun(plan, {
+          agent: flags.agent,
+          concurrency: parseCount('concurrency', flags.concurrency)!,
+          repo: dir,
+          ...(maxCostUsd !== undefined ? { maxCostUsd } : {}),
+          ...(flags.sandbox ? { sandbox: flags.sandbox } : {}),
+        });
         process.stderr.write(`weft demo: run ${run.id} · ${describeCount(plan)} · agent ${flags.agent}\n\n`);
         const events = new EngineEvents();
         const stop = attachProgressView(events, plan.tasks.filter((t) => t.status !== 'done').length, await loadProgressSeed(weft.store, run.id));

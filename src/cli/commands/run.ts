@@ -1,5 +1,5 @@
 /** `weft run` and `weft resume`: execute a plan with agents, showing progress. */
-import type { Command } from 'commander';
+import { Option, type Command } from 'commander';
 import { InputError } from '../../core/errors.js';
 import { computeFigures, describeCounts } from '../../core/run-figures.js';
 import { EngineEvents } from '../../engine/events.js';
@@ -23,6 +23,7 @@ interface RunFlags {
   timeout?: string;
   maxCost?: string;
   merge?: boolean;
+  sandbox?: 'none' | 'bwrap';
   pr?: boolean;
   remote?: string;
   githubRepo?: string;
@@ -51,6 +52,7 @@ export function registerRunCommands(program: Command): void {
     .option('--timeout <minutes>', 'time limit per attempt')
     .option('--max-cost <usd>', 'cost budget of the run in US dollars: once spent, no new attempt starts (config budget.maxCostUsd)')
     .option('--merge', 'merge the integration branch into the base branch when every task succeeded')
+    .addOption(new Option('--sandbox <mode>', 'run every command agent under bubblewrap (bwrap) or not (none); default: config sandbox').choices(['none', 'bwrap']))
     .option('--pr', 'open a pull request per task (GITHUB_TOKEN; GITHUB_API_URL for GitHub Enterprise)')
     .option('--remote <name>', 'git remote that branches are pushed to (default: config git.remote, "origin")')
     .option('--github-repo <owner/name>', 'GitHub repository of the pull requests (default: read from the remote URL)')
@@ -85,6 +87,7 @@ export function registerRunCommands(program: Command): void {
           ...(timeoutMinutes ? { timeoutMinutes } : {}),
           ...(maxCostUsd !== undefined ? { maxCostUsd } : {}),
           merge: flags.merge ?? false,
+          ...(flags.sandbox ? { sandbox: flags.sandbox } : {}),
           pr: { enabled: flags.pr ?? false, remote: flags.remote ?? null, githubRepo: flags.githubRepo ?? null },
         });
         process.stderr.write(`weft: run ${run.id} · ${describeCount(plan)} · agent ${run.agent} · concurrency ${run.concurrency}\n`);
