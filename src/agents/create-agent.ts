@@ -8,7 +8,7 @@ import type { AgentBackend } from './agent-backend.js';
 import { credentialPreset } from './agent-env.js';
 import { createCodegenAgent, type CodegenOptions } from './codegen-agent.js';
 import { createCommandAgent } from './command-agent.js';
-import { agentPresets, isPresetName, type PresetName } from './presets.js';
+import { agentPresets, isPresetName, presetArgv, presetEnv, type PresetName } from './presets.js';
 
 /** What an agent spec names. */
 export type AgentSpec =
@@ -40,20 +40,24 @@ export function resolveAgentSpec(spec: string, config: WeftConfig): AgentSpec {
   if (text === 'simulate') return { kind: 'simulate' };
   if (text === 'codegen') return { kind: 'codegen' };
   const configured = Object.hasOwn(config.agents, text) ? config.agents[text] : undefined;
+  const options = { maxAttemptCostUsd: config.budget.maxAttemptCostUsd };
   if (configured) {
-    const argv = configured.command ?? (isPresetName(text) ? agentPresets()[text].argv : []);
+    const preset = isPresetName(text) ? text : undefined;
+    const env = configured.env ?? {};
+    const seen = { ...process.env, ...env };
+    const argv = configured.command ?? (preset ? agentPresets()[preset].argv : []);
     return {
       kind: 'command',
       name: text,
-      argv,
-      env: configured.env ?? {},
-      ...(isPresetName(text) ? { preset: text } : {}),
+      argv: preset ? presetArgv(preset, seen, options, argv) : argv,
+      env: preset ? { ...presetEnv(preset, seen), ...env } : env,
+      ...(preset ? { preset } : {}),
       ...(configured.passEnv ? { passEnv: configured.passEnv } : {}),
       ...(configured.sandbox ? { sandbox: configured.sandbox } : {}),
       ...(configured.network !== undefined ? { network: configured.network } : {}),
     };
   }
-  if (isPresetName(text)) return { kind: 'command', name: text, argv: agentPresets()[text].argv, env: {}, preset: text };
+  if (isPresetName(text)) return { kind: 'command', name: text, argv: presetArgv(text, process.env, options), env: presetEnv(text, process.env), preset: text };
   const argv = splitCommandLine(text);
   if (argv === null) throw new InputError(`agent command has an unbalanced quote: ${text}`, { agent: text });
   if (argv.length === 0) throw new InputError('agent command is empty', { agent: text });

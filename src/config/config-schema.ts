@@ -147,6 +147,13 @@ export const weftConfigSchema = section({
       halfOpenAfterMs: wholeNumber(0).default(30000).describe('Wait before letting one trial call through'),
     }).prefault({}),
   ).describe('Stops calling an agent backend that keeps failing'),
+  budget: nullAsUnset(
+    section({
+      maxAttemptCostUsd: positiveNumber()
+        .optional()
+        .describe("Spending cap in USD for one attempt, passed to agents that take one (Claude Code's --max-budget-usd)"),
+    }).prefault({}),
+  ).describe('What agents may spend'),
   agents: nullAsUnset(mapOf(agentSchema).default({})).describe('Custom named agents: name -> { command, env }'),
   routing: nullAsUnset(
     z.array(routeSchema, { error: (iss) => `expected a list of { type, agent }, ${got(iss)}` }).default([]),

@@ -13,6 +13,7 @@ import type { AttemptOutcome, BackendPause, Claim, ErrorCategory, Json, RunRecor
 import type { Store } from '../store/store.js';
 import type { AttemptChanges, AttemptWorkspace, Workspace } from '../vcs/workspace.js';
 import { isRetryable, retryDelayMs, type RetrySettings } from './backoff.js';
+import { deniedInstead } from '../agents/claude-output.js';
 import { BackendBreakers, type BreakerSettings } from './breakers.js';
 import { BudgetMeter } from './budget-meter.js';
 import type { EngineEvents } from './events.js';
@@ -355,7 +356,10 @@ export class Engine {
       result = this.#redact.json(result!);
       let changes: AttemptChanges | undefined;
       if (ws && workspace) {
-        changes = await workspace.collectChanges(runId, spec, ws);
+        const done = result;
+        changes = await workspace.collectChanges(runId, spec, ws).catch((err: unknown) => {
+          throw deniedInstead(err, done);
+        });
         if (this.settings.verify) await workspace.verify(ws, this.settings.verify, controller.signal);
       }
       if (this.deps.afterSuccess) {

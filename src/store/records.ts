@@ -45,7 +45,8 @@ export const ERROR_CATEGORIES = [
   'budget',
 ] as const;
 export type ErrorCategory = (typeof ERROR_CATEGORIES)[number];
-export const RETRYABLE_CATEGORIES: readonly ErrorCategory[] = ['network', 'rate_limit', 'server', 'timeout', 'agent', 'conflict', 'interrupted'];
+// `permission` is retried: the next prompt names the denied tool calls, so the agent can take another way.
+export const RETRYABLE_CATEGORIES: readonly ErrorCategory[] = ['network', 'rate_limit', 'server', 'timeout', 'agent', 'conflict', 'interrupted', 'permission'];
 
 /** JSON-serializable value kept in a JSON column. */
 export type Json = null | boolean | number | string | Json[] | { [key: string]: Json };

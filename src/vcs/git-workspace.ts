@@ -151,18 +151,21 @@ export class GitWorkspace implements Workspace {
       throw new AgentError('agent', `the agent switched the worktree away from ${ws.branch} (HEAD is ${head || 'detached'}); stay on the given branch`);
     }
     if ((await gitText(wt, ['status', '--porcelain', '--untracked-files=all'])) !== '') {
-      await git(wt, ['add', '-A']);
+      // An agent's own state files (aider's .aider*) are never part of the work.
+      await git(wt, ['add', '-A', '--', '.', ...AGENT_STATE_FILES.map((p) => `:(exclude)${p}`)]);
+      const staged = await git(wt, ['diff', '--cached', '--quiet'], { allowFail: true });
       const message = `${task.id}: ${task.title.split('\n')[0]!.trim()}`;
-      const commit = await git(wt, ['commit', '--quiet', '-m', message], { allowFail: true, config: await identityConfig(root) });
+      const commit = staged.code === 0 ? staged : await git(wt, ['commit', '--quiet', '-m', message], { allowFail: true, config: await identityConfig(root) });
       if (commit.code !== 0) {
         throw new AgentError('agent', "committing the agent's changes failed (a commit hook may have rejected them)", { output: (commit.stdout + commit.stderr).slice(-4000) });
       }
     }
     const start = this.#starts.get(wt) ?? (await gitText(wt, ['merge-base', `refs/heads/${this.integrationBranch(runId)}`, 'HEAD']));
     const range = `${start}..HEAD`;
-    const filesChanged = await gitLines(wt, ['diff', '--name-only', '--no-renames', start, 'HEAD']);
-    // Commits that cancel each other out are no change either.
-    if (filesChanged.length === 0) throw new AgentError('agent', 'agent made no changes');
+    const filesChanged = (await gitLines(wt, ['diff', '--name-only', '--no-renames', start, 'HEAD'])).filter((f) => !isAgentStateFile(f));
+    // Commits that cancel each other out are no change either, nor an ignore line for the agent's own files.
+    if (filesChanged.length === 1 && filesChanged[0] === '.gitignore' && (await onlyIgnoresAgentFiles(wt, start))) filesChanged.length = 0;
+    if (filesChanged.length === 0) throw new AgentError('agent', 'agent made no changes', { data: { noChanges: true } });
     const commits = await gitLines(wt, ['log', '--reverse', '--format=%s', `--max-count=${MAX_COMMITS}`, range]);
     return { filesChanged, commits };
   }
@@ -320,4 +323,19 @@ async function removeWorktree(root: string, dir: string): Promise<void> {
 
 function gitFailure(what: string, out: GitOutput): Error {
   return new Error(`git could not ${what}: ${(out.stderr || out.stdout).trim() || `exit ${out.code}`}`);
+}
+
+/** Files agents keep their own state in (aider's chat history and tag cache): never counted as work. */
+export const AGENT_STATE_FILES = ['.aider*'] as const;
+
+/** Whether a changed path is an agent's state file. */
+export function isAgentStateFile(path: string): boolean {
+  return /(^|\/)\.aider/.test(path);
+}
+
+/** Whether the .gitignore change since `start` only adds lines for agent state files (aider appends `.aider*`). */
+async function onlyIgnoresAgentFiles(wt: string, start: string): Promise<boolean> {
+  const diff = await gitLines(wt, ['diff', '--unified=0', start, 'HEAD', '--', '.gitignore']);
+  const changed = diff.filter((l) => /^[+-](?![+-]{2})/.test(l));
+  return changed.length > 0 && changed.every((l) => l.startsWith('+') && (isAgentStateFile(l.slice(1).trim()) || l.slice(1).trim() === '' || l.slice(1).trim().startsWith('#')));
 }
