@@ -59,6 +59,7 @@ const PRESETS: Preset[] = [
     env: (url, home) => ({ HOME: home, OPENAI_BASE_URL: `${url}/v1`, OPENAI_API_KEY: 'sk-scripted' }),
     // Codex's retry counts are provider settings (no environment knob): on top of the provider weft derives from OPENAI_BASE_URL.
     extraArgs: ['-c', 'model_providers.weft-openai.request_max_retries=0', '-c', 'model_providers.weft-openai.stream_max_retries=0'],
+    skips: { 'tool-denied': 'codex runs shell commands inside its sandbox and reports no denials (a failed write is a failed command)' },
   },
   {
     name: 'gemini',
@@ -66,6 +67,7 @@ const PRESETS: Preset[] = [
     env: (url, home) => ({ HOME: home, GEMINI_API_KEY: 'scripted-key', GOOGLE_GEMINI_BASE_URL: url }),
     // Gemini CLI takes several seconds to start on a busy machine.
     hangTimeoutMinutes: 0.6,
+    skips: { 'tool-denied': "gemini's JSON output has no list of denied tool calls (a tool it may not run is left out of the request)" },
     // One try per request, and a fixed model (the default "auto" routes through a classifier request first).
     prepareHome: (home) => {
       mkdirSync(join(home, '.gemini'), { recursive: true });
@@ -75,7 +77,7 @@ const PRESETS: Preset[] = [
 ];
 
 /** Every preset runs every case (a skip names its reason). */
-export const CASE_NAMES = ['success', 'verify-retry', 'auth-401', 'rate-limit-429', 'server-500', 'error-mid-stream', 'never-answers'] as const;
+export const CASE_NAMES = ['success', 'verify-retry', 'auth-401', 'rate-limit-429', 'server-500', 'error-mid-stream', 'never-answers', 'tool-denied'] as const;
 type CaseName = (typeof CASE_NAMES)[number];
 
 const NOTE = 'notes/NOTE-1.md';
@@ -158,6 +160,20 @@ const CASES: Case[] = [
         left = processesWithHome(r.home);
       }
       assert.deepEqual(left, [], 'no agent process is left');
+    },
+  },
+  {
+    name: 'tool-denied',
+    maxAttempts: 2,
+    // acceptEdits allows file edits, not shell commands: the Bash call is denied and nothing changes.
+    scenario: () => ({ kind: 'shell', command: `node -e "require('fs').writeFileSync('${NOTE}', 'hi')"` }),
+    check: (r) => {
+      const detail = JSON.stringify(r.attempts.map((a) => [a.number, a.errorCategory, a.error]));
+      assert.equal(r.run.status, 'failed', detail);
+      assert.equal(r.attempts.length, 2, detail);
+      assert.equal(r.attempts[0]!.errorCategory, 'permission', detail);
+      assert.match(r.attempts[0]!.error ?? '', /denied: Bash \(node -e/);
+      assert.ok(r.server.prompts.some((p) => p.includes('denied: Bash')), 'the retry prompt names the denied tool call');
     },
   },
 ];

@@ -94,6 +94,21 @@ describe('GitWorkspace', () => {
     assert.equal(existsSync(c.worktree), true);
   });
 
+  it("never counts an agent's own state files (aider's .aider*, its .gitignore line) as work", async () => {
+    const a = await ws.prepareAttempt('r1', task('AID'), 1);
+    await writeFile(join(a.worktree, '.aider.chat.history.md'), '# aider chat\n');
+    await writeFile(join(a.worktree, '.aider.input.history'), 'x\n');
+    await writeFile(join(a.worktree, '.gitignore'), '.aider*\n');
+    await assert.rejects(ws.collectChanges('r1', task('AID'), a), (e: unknown) => e instanceof AgentError && e.message === 'agent made no changes');
+    // Real work next to them is committed without them.
+    const b = await ws.prepareAttempt('r1', task('AID'), 2);
+    await writeFile(join(b.worktree, '.aider.chat.history.md'), '# aider chat\n');
+    await writeFile(join(b.worktree, 'aid.txt'), 'work\n');
+    const changes = await ws.collectChanges('r1', task('AID'), b);
+    assert.deepEqual(changes.filesChanged, ['aid.txt']);
+    assert.equal(sh(b.worktree, 'ls-tree', '-r', '--name-only', 'HEAD').split('\n').some((f) => f.startsWith('.aider')), false);
+  });
+
   it('reports a merge conflict with the files and leaves the integration branch as it was', async () => {
     const x = await ws.prepareAttempt('r1', task('X'), 1);
     const y = await ws.prepareAttempt('r1', task('Y'), 1);

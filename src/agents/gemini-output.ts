@@ -17,6 +17,15 @@ interface GeminiDoc {
 /** Gemini CLI's own exit codes (packages/core/src/utils/exitCodes.ts). */
 const EXIT_CATEGORIES: Record<number, ErrorCategory> = { 41: 'auth', 42: 'validation', 52: 'validation', 55: 'permission', 130: 'cancelled' };
 
+/** The category an exit code stands for: Gemini CLI's own codes, or an HTTP status mod 256 (401 → 145). */
+function exitCategory(code: number | null): ErrorCategory | undefined {
+  if (code === null || code === 0) return undefined;
+  const own = EXIT_CATEGORIES[code];
+  if (own) return own;
+  const status = code + 256;
+  return status >= 400 && status <= 599 ? categoryForStatus(status) : undefined;
+}
+
 /** The last pretty-printed JSON document in `text` that looks like Gemini CLI's output. */
 export function lastGeminiDoc(text: string): GeminiDoc | undefined {
   const lines = text.split('\n');
@@ -61,7 +70,7 @@ export function geminiOutput(): OutputParser {
     finish(outcome) {
       const doc = lastGeminiDoc(lines.join('\n')) ?? lastGeminiDoc(outcome.tail);
       if (!doc) {
-        const known = outcome.code === null ? undefined : EXIT_CATEGORIES[outcome.code];
+        const known = exitCategory(outcome.code);
         if (known) throw new AgentError(known, `gemini exited with code ${outcome.code}`, { output: outcome.tail });
         return plainOutput().finish(outcome);
       }
@@ -80,8 +89,7 @@ export function geminiOutput(): OutputParser {
       }
       const failure = exitFailure(outcome);
       if (failure) {
-        const status = outcome.code === null ? undefined : [outcome.code + 256, outcome.code].find((s) => s >= 400 && s <= 599);
-        const category = (status !== undefined ? categoryForStatus(status) : undefined) ?? (outcome.code === null ? undefined : EXIT_CATEGORIES[outcome.code]) ?? failure.category;
+        const category = exitCategory(outcome.code) ?? failure.category;
         throw new AgentError(category, failure.message, { output: outcome.tail, data, usage });
       }
       const response = typeof doc.response === 'string' ? doc.response : '';

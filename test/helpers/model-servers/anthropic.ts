@@ -34,11 +34,15 @@ const errorType = (status: number) =>
   : status >= 500 ? 'api_error'
   : 'invalid_request_error';
 
-/** The reply blocks of one turn: the next Write, or the closing text once every file is written. */
-function nextBlocks(action: Extract<Action, { kind: 'edit' }>, body: MessagesBody): { blocks: Record<string, unknown>[]; stop: string } {
+/** The reply blocks of one turn: the next Write (or Bash), or the closing text once every tool call is made. */
+function nextBlocks(action: Extract<Action, { kind: 'edit' | 'shell' }>, body: MessagesBody): { blocks: Record<string, unknown>[]; stop: string } {
   const system = typeof body.system === 'string' ? body.system : textOf(body.system);
   const cwd = /Primary working directory: (\S+)/.exec(system)?.[1] ?? '.';
   const done = (body.messages ?? []).filter((m) => m.role === 'assistant' && Array.isArray(m.content) && m.content.some((b) => b.type === 'tool_use')).length;
+  if (action.kind === 'shell') {
+    if (done > 0) return { blocks: [{ type: 'text', text: 'I could not run the command.' }], stop: 'end_turn' };
+    return { blocks: [{ type: 'tool_use', id: `toolu_sh_${Date.now()}`, name: 'Bash', input: { command: action.command, description: 'Write the note' } }], stop: 'tool_use' };
+  }
   const file = action.files[done];
   if (!file) return { blocks: [{ type: 'text', text: action.summary ?? 'Done: wrote the files.' }], stop: 'end_turn' };
   return { blocks: [{ type: 'tool_use', id: `toolu_${done + 1}_${Date.now()}`, name: 'Write', input: { file_path: `${cwd}/${file.path}`, content: file.content } }], stop: 'tool_use' };

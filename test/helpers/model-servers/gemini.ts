@@ -72,6 +72,7 @@ const handler: ProviderHandler = ({ req, res, path, body, scenario, notePrompt }
   const prompt = users.map(textOf).find((t) => t.includes('# Task')) ?? textOf(users.at(-1));
   const action = scenario(prompt);
   if (action.kind === 'hang') return;
+  if (action.kind === 'shell') return sendJson(res, 501, { error: { message: 'the shell action is scripted for Claude Code only' } });
   if (action.kind === 'status') {
     return sendJson(res, action.status, { error: { code: action.status, message: action.message ?? `scripted ${action.status}`, status: statusName(action.status) } }, action.headers);
   }

@@ -94,6 +94,7 @@ const handler: ProviderHandler = ({ req, res, path, body, scenario, notePrompt }
   const prompt = users.filter((t) => !t.includes('<environment_context>')).at(-1) ?? users.at(-1) ?? '';
   const action = scenario(prompt);
   if (action.kind === 'hang') return;
+  if (action.kind === 'shell') return sendJson(res, 501, { error: { message: 'the shell action is scripted for Claude Code only' } });
   if (action.kind === 'status') return sendJson(res, action.status, errorBody(action.status, action.message ?? `scripted ${action.status}`), action.headers);
   notePrompt(prompt);
   const model = b.model ?? 'gpt-5';

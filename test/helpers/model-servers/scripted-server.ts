@@ -10,6 +10,8 @@ import type { AddressInfo, Socket } from 'node:net';
 export type Action =
   /** Write these files (paths relative to the agent's working directory) with the CLI's tools, then finish. */
   | { kind: 'edit'; files: { path: string; content: string }[]; summary?: string }
+  /** Run a shell command through the CLI's shell tool (which a restrictive permission mode denies), then finish. */
+  | { kind: 'shell'; command: string }
   /** Answer with this HTTP status and a provider-shaped error body. */
   | { kind: 'status'; status: number; headers?: Record<string, string>; message?: string }
   /** Start a streamed answer, then send the provider's error event and end the stream. */
