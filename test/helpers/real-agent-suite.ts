@@ -1,7 +1,8 @@
 /**
- * Conformance suite for the agent presets: the REAL Claude Code, Codex and Gemini CLIs run through weft's
- * engine (real git repository, real worktrees, the presets' own argv and output readers) against scripted
- * model servers on 127.0.0.1 that speak each provider's API. One case list for every preset.
+ * The conformance suite for the agent presets: the REAL Claude Code, Codex and Gemini CLIs run through
+ * weft's engine (real git repository, real worktrees, the presets' own argv and output readers) against
+ * scripted model servers on 127.0.0.1 that speak each provider's API. One case list for every preset;
+ * test/agents-real-<preset>.test.ts each run it for one CLI.
  *
  * The CLIs come from `bash scripts/install-test-agents.sh` (or WEFT_TEST_AGENTS_BIN); without them the
  * suite is skipped with a message saying so. Each CLI's own retries are turned down so that error cases end quickly.
@@ -12,21 +13,20 @@ import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { delimiter, join } from 'node:path';
 import { after, describe, it } from 'node:test';
-import { agentPresets } from '../src/agents/presets.js';
-import { defaultConfig } from '../src/config/config-schema.js';
-import { buildPlan } from '../src/plan/build-plan.js';
-import type { AttemptRecord, ErrorCategory, RunRecord } from '../src/store/records.js';
-import { openSqliteStore } from '../src/store/sqlite-store.js';
-import { Weft } from '../src/weft.js';
-import { startAnthropicServer } from './helpers/model-servers/anthropic.js';
-import { startGeminiServer } from './helpers/model-servers/gemini.js';
-import { startOpenAiServer } from './helpers/model-servers/openai-responses.js';
-import type { ModelServer, Scenario } from './helpers/model-servers/scripted-server.js';
-import { processesWithHome, realAgentsBin, removeHome, skipUnlessInstalled, tempHome } from './helpers/real-agents.js';
+import { agentPresets } from '../../src/agents/presets.js';
+import { defaultConfig } from '../../src/config/config-schema.js';
+import { buildPlan } from '../../src/plan/build-plan.js';
+import type { AttemptRecord, ErrorCategory, RunRecord } from '../../src/store/records.js';
+import { openSqliteStore } from '../../src/store/sqlite-store.js';
+import { Weft } from '../../src/weft.js';
+import type { ModelServer, Scenario } from './model-servers/scripted-server.js';
+import { processesWithHome, realAgentsBin, removeHome, skipUnlessInstalled, tempHome } from './real-agents.js';
 
-type PresetUnderTest = 'claude' | 'codex' | 'gemini';
+/** The presets whose real CLIs the suite drives. */
+export type PresetUnderTest = 'claude' | 'codex' | 'gemini';
 
-interface Preset {
+/** One preset under test: its scripted server and the environment its CLI runs with. */
+export interface Preset {
   name: PresetUnderTest;
   start: (scenario: Scenario) => Promise<ModelServer>;
   /** The environment the README documents for this CLI, plus its retry knobs turned down. */
@@ -41,44 +41,11 @@ interface Preset {
   skips?: Partial<Record<CaseName, string>>;
 }
 
-const PRESETS: Preset[] = [
-  {
-    name: 'claude',
-    start: startAnthropicServer,
-    env: (url, home) => ({
-      HOME: home,
-      ANTHROPIC_BASE_URL: url,
-      ANTHROPIC_API_KEY: 'sk-ant-scripted',
-      CLAUDE_CODE_MAX_RETRIES: '0',
-      CLAUDE_CODE_DISABLE_NONESSENTIAL_TRAFFIC: '1',
-    }),
-  },
-  {
-    name: 'codex',
-    start: startOpenAiServer,
-    env: (url, home) => ({ HOME: home, OPENAI_BASE_URL: `${url}/v1`, OPENAI_API_KEY: 'sk-scripted' }),
-    // Codex's retry counts are provider settings (no environment knob): on top of the provider weft derives from OPENAI_BASE_URL.
-    extraArgs: ['-c', 'model_providers.weft-openai.request_max_retries=0', '-c', 'model_providers.weft-openai.stream_max_retries=0'],
-    skips: { 'tool-denied': 'codex runs shell commands inside its sandbox and reports no denials (a failed write is a failed command)' },
-  },
-  {
-    name: 'gemini',
-    start: startGeminiServer,
-    env: (url, home) => ({ HOME: home, GEMINI_API_KEY: 'scripted-key', GOOGLE_GEMINI_BASE_URL: url }),
-    // Gemini CLI takes several seconds to start on a busy machine.
-    hangTimeoutMinutes: 0.6,
-    skips: { 'tool-denied': "gemini's JSON output has no list of denied tool calls (a tool it may not run is left out of the request)" },
-    // One try per request, and a fixed model (the default "auto" routes through a classifier request first).
-    prepareHome: (home) => {
-      mkdirSync(join(home, '.gemini'), { recursive: true });
-      writeFileSync(join(home, '.gemini', 'settings.json'), JSON.stringify({ general: { maxAttempts: 1 }, model: { name: 'gemini-2.5-pro' }, privacy: { usageStatisticsEnabled: false } }));
-    },
-  },
-];
 
 /** Every preset runs every case (a skip names its reason). */
 export const CASE_NAMES = ['success', 'verify-retry', 'auth-401', 'rate-limit-429', 'server-500', 'error-mid-stream', 'never-answers', 'tool-denied'] as const;
-type CaseName = (typeof CASE_NAMES)[number];
+/** A case of the suite. */
+export type CaseName = (typeof CASE_NAMES)[number];
 
 const NOTE = 'notes/NOTE-1.md';
 const VERIFY_MARKER = 'VERIFY-FAILED-7Q';
@@ -220,7 +187,8 @@ async function runCase(preset: Preset, c: Case): Promise<void> {
     config.git.worktreesDir = join(root, 'worktrees');
     // The preset's own argv and output reader; only the environment is the test's.
     const argv = agentPresets()[preset.name].argv;
-    const command = [...argv.slice(0, -1), ...(preset.extraArgs ?? []), ...argv.slice(-1)];
+    // The program by its full path (weft's preflight looks it up on weft's own PATH).
+    const command = [join(realAgentsBin()!, argv[0]!), ...argv.slice(1, -1), ...(preset.extraArgs ?? []), ...argv.slice(-1)];
     config.agents[preset.name] = { command, env: { PATH: `${realAgentsBin()}${delimiter}${process.env.PATH}`, ...preset.env(server.url, home) } };
     const weft = new Weft(config, store, root);
     const plan = buildPlan({ requirements: { text: DOC, file: 'REQUIREMENTS.md' } });
@@ -243,7 +211,8 @@ async function runCase(preset: Preset, c: Case): Promise<void> {
   }
 }
 
-for (const preset of PRESETS) {
+/** Registers the whole case list for one preset (skipped, with how to install, when its CLI is absent). */
+export function conformanceSuite(preset: Preset): void {
   const skip = skipUnlessInstalled(preset.name);
   describe(`real ${preset.name} CLI through the engine`, { skip, concurrency: 1 }, () => {
     for (const c of CASES) {
