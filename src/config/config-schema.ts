@@ -139,6 +139,9 @@ export const weftConfigSchema = section({
         .min(0, { error: 'must be >= 0' })
         .optional()
         .describe('Cost budget of a run in US dollars: once spent, no new attempt starts and the run ends failed (reason budget)'),
+      maxAttemptCostUsd: positiveNumber()
+        .optional()
+        .describe("Spending cap in USD for one attempt, passed to agents that take one (Claude Code's --max-budget-usd)"),
     }).prefault({}),
   ).describe('What a run may spend on agents (as the agents report cost)'),
   circuitBreaker: nullAsUnset(
@@ -147,13 +150,6 @@ export const weftConfigSchema = section({
       halfOpenAfterMs: wholeNumber(0).default(30000).describe('Wait before letting one trial call through'),
     }).prefault({}),
   ).describe('Stops calling an agent backend that keeps failing'),
-  budget: nullAsUnset(
-    section({
-      maxAttemptCostUsd: positiveNumber()
-        .optional()
-        .describe("Spending cap in USD for one attempt, passed to agents that take one (Claude Code's --max-budget-usd)"),
-    }).prefault({}),
-  ).describe('What agents may spend'),
   agents: nullAsUnset(mapOf(agentSchema).default({})).describe('Custom named agents: name -> { command, env }'),
   routing: nullAsUnset(
     z.array(routeSchema, { error: (iss) => `expected a list of { type, agent }, ${got(iss)}` }).default([]),
