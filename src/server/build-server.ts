@@ -26,6 +26,10 @@ import { registerGithubWebhook } from './routes/github-webhook.js';
 import { registerRunRoutes } from './routes/runs.js';
 import { registerSystemRoutes } from './routes/system.js';
 import { registerTaskRoutes } from './routes/tasks.js';
+import { registerWorkflowRoutes } from './routes/workflows.js';
+import { WorkflowBackground } from '../workflow/background.js';
+import { startScheduler } from '../workflow/scheduler.js';
+import { handleGithubDelivery } from '../workflow/triggers.js';
 import { RunExecutor } from './run-executor.js';
 import type { ServerDeps } from './zod-app.js';
 
@@ -33,6 +37,8 @@ export { DEFAULT_RATE_LIMIT_PER_MINUTE };
 
 export interface BuildServerOptions {
   weft: Weft;
+  /** Fire workflows' cron triggers from this server (default true). */
+  schedules?: boolean;
   /** The bus runs executed here emit on (one is made when absent). */
   events?: EngineEvents;
   /** API tokens; default: WEFT_API_TOKEN and config `server.tokens`. An empty list turns auth off. */
@@ -149,6 +155,7 @@ export async function buildServer(opts: BuildServerOptions): Promise<FastifyInst
         { name: 'tasks', description: 'Tasks across runs, and ad-hoc tasks' },
         { name: 'events', description: 'Live engine events' },
         { name: 'deployment', description: 'Seed 000 compatibility: /api/codegen/deployment/*' },
+        { name: 'workflows', description: 'Seed 004 workflows: definitions, runs, steps, approvals' },
       ],
     },
     transform: jsonSchemaTransform,
@@ -174,10 +181,24 @@ export async function buildServer(opts: BuildServerOptions): Promise<FastifyInst
   registerEventRoutes(app, deps);
   registerDeploymentRoutes(app, deps);
   registerDashboardRoutes(app);
+  // Workflows execute here in the background; their events join the server's bus (SSE, metrics).
+  const workflowRuns = new WorkflowBackground(weft.workflows, (err, runId) => app.log.error({ err, runId }, 'workflow run failed to execute'));
+  type Emit = (name: string, payload: unknown) => boolean;
+  const forwardWorkflowEvent = (name: string) => (payload: unknown) => (bus.emit as unknown as Emit).call(bus, name, payload);
+  const workflowEventNames = ['workflow.started', 'step.started', 'step.waiting', 'step.retry', 'step.finished', 'workflow.finished'] as const;
+  const forwarders = workflowEventNames.map((n) => [n, forwardWorkflowEvent(n)] as const);
+  for (const [n, f] of forwarders) weft.workflowEvents.on(n, f);
+  registerWorkflowRoutes(app, deps, workflowRuns);
+  const stopScheduler = opts.schedules === false ? () => undefined : startScheduler(weft.workflows, { onRun: (id) => workflowRuns.start(id), onError: (err) => app.log.error({ err }, 'workflow schedule') });
   // GitHub's pull request events (no token: GitHub signs each delivery). A run with work again after
   // an event executes here, so it shows in the event stream like any other.
   await registerGithubWebhook(app as unknown as FastifyInstance, {
     weft,
+    onEvent: async (event, payload, delivery) => {
+      const r = await handleGithubDelivery(weft.workflows, event, payload, delivery);
+      for (const id of r.runIds) workflowRuns.start(id);
+      return r;
+    },
     resume: (runId) => {
       if (executor.isActive(runId)) return;
       void (async () => {
@@ -198,6 +219,9 @@ export async function buildServer(opts: BuildServerOptions): Promise<FastifyInst
     hub.close();
     metrics.close();
     await executor.stopAll();
+    stopScheduler();
+    for (const [n, f] of forwarders) weft.workflowEvents.off(n, f);
+    await workflowRuns.stopAll();
   });
   // Not made ready here: callers may still add routes (they get auth, audit and the OpenAPI document too).
   return app;

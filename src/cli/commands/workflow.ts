@@ -8,6 +8,7 @@ import type { Json } from '../../store/records.js';
 import type { StepRecord, WorkflowRunRecord } from '../../store/workflow-records.js';
 import type { Weft } from '../../weft.js';
 import { printJson } from '../output.js';
+import { runJson } from '../../workflow/run-json.js';
 import { DB_HELP, withWeft } from '../with-weft.js';
 
 interface Flags {
@@ -206,43 +207,6 @@ export async function executeHere(weft: Weft, runId: string, flags: Flags, resum
     process.off('SIGINT', onSignal);
     process.off('SIGTERM', onSignal);
   }
-}
-
-const iso = (t: number | null) => (t === null ? null : new Date(t).toISOString());
-
-/** A run (and its steps) as the CLI's and the API's JSON. */
-export function runJson(run: WorkflowRunRecord, steps: StepRecord[] | null): { [key: string]: Json } {
-  return {
-    id: run.id,
-    workflowId: run.workflowId,
-    name: run.name,
-    status: run.status,
-    inputs: run.inputs,
-    trigger: run.trigger,
-    error: run.error,
-    cancelRequested: run.cancelRequested,
-    createdAt: iso(run.createdAt),
-    startedAt: iso(run.startedAt),
-    finishedAt: iso(run.finishedAt),
-    ...(steps
-      ? {
-          steps: steps.map((s) => ({
-            key: s.key,
-            id: s.stepId,
-            parent: s.parentKey,
-            kind: s.kind,
-            status: s.status,
-            attempts: s.attempts,
-            output: s.output,
-            error: s.error,
-            errorCategory: s.errorCategory,
-            waitingFor: s.status === 'waiting' ? (s.state.approval !== undefined ? 'approval' : `event ${String(s.state.event)}`) : null,
-            startedAt: iso(s.startedAt),
-            finishedAt: iso(s.finishedAt),
-          })),
-        }
-      : {}),
-  };
 }
 
 const ICON: Record<string, string> = { pending: '·', running: '▶', waiting: '⏸', succeeded: '✓', failed: '✗', skipped: '-', cancelled: '⊘' };

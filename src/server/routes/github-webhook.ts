@@ -8,6 +8,7 @@ import type { FastifyInstance, FastifyReply } from 'fastify';
 import { PrTracker, type TrackOutcome } from '../../forge/pr-tracker.js';
 import type { Engine } from '../../engine/engine.js';
 import type { Weft } from '../../weft.js';
+import type { Json } from '../../store/records.js';
 
 export const GITHUB_WEBHOOK_PATH = '/api/v1/webhooks/github';
 
@@ -22,6 +23,8 @@ export interface GithubWebhookDeps {
   resume?: (runId: string) => void;
   /** Replaces the tracker (tests). */
   tracker?: PrTracker;
+  /** Workflow triggers (src/workflow/triggers.ts): told every verified delivery; what it returns goes into the response as `workflows`. */
+  onEvent?: (event: string, payload: { [key: string]: Json }, delivery: string | undefined) => Promise<{ duplicate: boolean; runIds: string[]; completed: string[] }>;
 }
 
 type ErrorCode = 'unauthorized' | 'invalid_input' | 'internal';
@@ -77,10 +80,12 @@ export async function registerGithubWebhook(app: FastifyInstance, deps: GithubWe
       const delivery = request.headers['x-github-delivery'];
       if (name === 'ping') return reply.send({ ok: true, event: name, delivery: delivery ?? null, outcomes: [] });
 
+      const deliveryId = typeof delivery === 'string' && delivery !== '' ? delivery : undefined;
+      const workflows = deps.onEvent ? await deps.onEvent(name, payload as { [key: string]: Json }, deliveryId) : undefined;
       const outcomes = await tracker.handleWebhook(name, payload);
       for (const runId of runsWithWork(outcomes)) resume(runId);
-      request.log.info({ event: name, delivery, outcomes: outcomes.length }, 'github webhook');
-      return reply.send({ ok: true, event: name, delivery: delivery ?? null, outcomes });
+      request.log.info({ event: name, delivery, outcomes: outcomes.length, workflowRuns: workflows?.runIds.length ?? 0 }, 'github webhook');
+      return reply.send({ ok: true, event: name, delivery: delivery ?? null, outcomes, ...(workflows ? { workflows } : {}) });
     });
   });
 }
