@@ -1,172 +1,167 @@
+/** The codegen backend against a stand-in that follows Codegen's published API (test/helpers/codegen-stand-in.ts). */
 import assert from 'node:assert/strict';
-import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
-import type { AddressInfo } from 'node:net';
-import { after, before, describe, it } from 'node:test';
-import { AgentError, type AgentResult } from '../src/agents/agent-backend.js';
+import { after, describe, it } from 'node:test';
+import { AgentError, type AgentRequest, type AgentResult } from '../src/agents/agent-backend.js';
+import { classifyStatus } from '../src/agents/codegen-api.js';
 import { createCodegenAgent, parseRetryAfter, type CodegenOptions } from '../src/agents/codegen-agent.js';
-import { sharedGate } from '../src/agents/rate-gate.js';
 import type { TaskSpec } from '../src/core/task.js';
+import { startCodegenStandIn, type StandInOptions } from './helpers/codegen-stand-in.js';
 
-const TOKEN = 'sk-test-SECRET-7f3a9c';
+const TOKEN = 'sk-test-SECRET-7f3a9c0d1e';
 
-interface Seen {
-  method: string;
-  url: string;
-  auth: string | undefined;
-  body: unknown;
-  at: number;
-}
-type Handler = (req: Seen, res: ServerResponse, n: number) => void;
-
-const task: TaskSpec = {
-  id: 'API-1.2', title: 'Add the endpoint', description: '', type: 'feature', typeReason: '', priority: 'medium', status: 'pending', dependsOn: [],
+const task = (id = 'API-1.2'): TaskSpec => ({
+  id, title: `Task ${id}`, description: '', type: 'feature', typeReason: '', priority: 'medium', status: 'pending', dependsOn: [],
   estimateMinutes: 1, files: [], acceptanceCriteria: [], requirementId: 'API-1', requirementTitle: 'API', source: { file: 'R.md', line: 1 },
-};
+});
 
-const json = (res: ServerResponse, status: number, body: unknown, headers: Record<string, string> = {}) => {
-  res.writeHead(status, { 'content-type': 'application/json', ...headers });
-  res.end(JSON.stringify(body));
-};
+let orgs = 100;
+const stands: { close: () => Promise<void> }[] = [];
+after(() => Promise.all(stands.map((s) => s.close())));
 
-describe('codegen agent (local stand-in of the API)', () => {
-  let server: Server;
-  let base: string;
-  let handler: Handler;
-  let seen: Seen[] = [];
-  let org = 0;
+/** A fresh stand-in with its own organization (rate state is per organization and process). */
+async function standIn(opts: Partial<StandInOptions> = {}) {
+  const org = String(++orgs);
+  const s = await startCodegenStandIn({ token: TOKEN, org, ...opts });
+  stands.push(s);
+  return { ...s, org, env: { CODEGEN_API_KEY: TOKEN, CODEGEN_ORG_ID: org, CODEGEN_API_BASE_URL: s.url, WEFT_POLL_MS: '10' } };
+}
 
-  before(async () => {
-    server = createServer((req: IncomingMessage, res) => {
-      let raw = '';
-      req.on('data', (c: Buffer) => (raw += c.toString()));
-      req.on('end', () => {
-        const s: Seen = { method: req.method!, url: req.url!, auth: req.headers.authorization, body: raw ? JSON.parse(raw) : undefined, at: Date.now() };
-        seen.push(s);
-        handler(s, res, seen.length);
-      });
-    });
-    await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
-    base = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
-  });
-  after(() => new Promise<void>((r) => server.close(() => r())));
+function request(over: Partial<AgentRequest> = {}): AgentRequest & { logs: string[] } {
+  const logs: string[] = [];
+  return { runId: 'run-9', task: task(), attempt: 1, prompt: 'Build it', worktree: null, branch: null, signal: new AbortController().signal, log: (c) => logs.push(c), logs, ...over };
+}
 
-  /** Runs one attempt against the stand-in; every test gets its own organization, so rate gates do not leak between tests. */
-  async function attempt(h: Handler, opts: CodegenOptions = {}, env: Record<string, string> = {}) {
-    handler = h;
-    seen = [];
-    const orgId = String(++org);
-    const logs: string[] = [];
-    const agent = createCodegenAgent({ env: { CODEGEN_API_KEY: TOKEN, CODEGEN_ORG_ID: orgId, CODEGEN_API_BASE_URL: base, WEFT_POLL_MS: '10', ...env }, ...opts });
-    assert.equal(agent.needsWorktree, false);
-    let result: AgentResult | undefined;
-    let error: unknown;
-    try {
-      result = await agent.run({ runId: 'run-9', task, attempt: 1, prompt: 'Build it', worktree: null, branch: null, signal: new AbortController().signal, log: (c) => logs.push(c) });
-    } catch (err) {
-      error = err;
-    }
-    // Whatever happened, the token appears nowhere weft keeps or shows.
-    const everything = JSON.stringify({ result, logs, message: (error as Error | undefined)?.message, output: (error as AgentError | undefined)?.output, data: (error as AgentError | undefined)?.data });
-    assert.ok(!everything.includes(TOKEN), `token leaked: ${everything}`);
-    return { result, error, logs, orgId };
+/** One attempt; whatever happens, the token appears nowhere weft keeps or shows. */
+async function attempt(env: Record<string, string>, opts: CodegenOptions = {}, over: Partial<AgentRequest> = {}) {
+  const req = request(over);
+  let result: AgentResult | undefined;
+  let error: unknown;
+  try {
+    result = await createCodegenAgent({ env, ...opts }).run(req);
+  } catch (err) {
+    error = err;
   }
+  const everything = JSON.stringify({ result, logs: req.logs, message: (error as Error | undefined)?.message, output: (error as AgentError | undefined)?.output, data: (error as AgentError | undefined)?.data });
+  assert.ok(!everything.includes(TOKEN), `token leaked: ${everything}`);
+  return { result, error, logs: req.logs };
+}
 
-  it('creates a run, polls it to COMPLETED and records the PR url', async () => {
-    const { result, error, orgId } = await attempt((s, res, n) => {
-      assert.equal(s.auth, `Bearer ${TOKEN}`);
-      if (s.method === 'POST') return json(res, 200, { id: 77, status: 'ACTIVE', web_url: 'https://codegen.com/agent/trace/77' });
-      json(res, 200, n < 3 ? { id: 77, status: 'running' } : {
-        id: 77, status: 'complete', web_url: 'https://codegen.com/agent/trace/77', result: 'Opened a PR', summary: 'Added endpoint',
-        github_pull_requests: [{ id: 1, url: 'https://github.com/acme/shop/pull/5' }, { id: 2, url: 'https://github.com/acme/shop/pull/6' }],
-      });
-    });
+describe('codegen agent (stand-in of the published API)', () => {
+  it('creates a tagged run with the configured agent_type, model and repo_id, polls lower-case statuses to completion, keeps every PR field', async () => {
+    const s = await standIn();
+    // CODEGEN_API_URL (seed 002's name) works like CODEGEN_API_BASE_URL.
+    const env = { CODEGEN_API_KEY: TOKEN, CODEGEN_ORG_ID: s.org, CODEGEN_API_URL: `${s.url}/v1`, WEFT_POLL_MS: '10' };
+    const { result, error } = await attempt(env, { config: { agentType: 'claude_code', model: 'claude-sonnet-4-5', repoId: 42 } });
     assert.equal(error, undefined);
-    assert.equal(result!.prUrl, 'https://github.com/acme/shop/pull/5');
-    assert.equal(result!.webUrl, 'https://codegen.com/agent/trace/77');
-    assert.equal(result!.summary, 'Added endpoint');
-    assert.deepEqual(result!.data, { codegenRunId: '77', status: 'COMPLETE', result: 'Opened a PR', summary: 'Added endpoint' });
-    assert.equal(seen[0]!.url, `/v1/organizations/${orgId}/agent/run`);
-    assert.deepEqual(seen[0]!.body, { prompt: 'Build it', metadata: { weft_run_id: 'run-9', weft_task_id: 'API-1.2', weft_task_title: 'Add the endpoint', weft_attempt: 1 } });
-    assert.equal(seen[1]!.url, `/v1/organizations/${orgId}/agent/run/77`);
+    assert.equal(result!.prUrl, 'https://github.com/acme/shop/pull/101');
+    assert.equal(result!.webUrl, 'https://codegen.test/agent/trace/1');
+    assert.equal(result!.summary, 'summary of run 1');
+    assert.deepEqual(result!.data?.pullRequests, [{ id: 9001, url: 'https://github.com/acme/shop/pull/101', title: 'PR of run 1', headBranch: 'codegen-bot/run-1', createdAt: (result!.data!.pullRequests as { createdAt: string }[])[0]!.createdAt }]);
+    assert.equal(result!.usage?.sessionId, '1');
+    const run = s.runs.get(1)!;
+    assert.deepEqual(run.body, {
+      prompt: 'Build it',
+      metadata: { weft_run_id: 'run-9', weft_task_id: 'API-1.2', weft_task_title: 'Task API-1.2', weft_attempt: 1 },
+      repo_id: 42,
+      model: 'claude-sonnet-4-5',
+      agent_type: 'claude_code',
+    });
+    assert.equal(s.creates.length, 1);
   });
 
-  it('reports a FAILED run with its result', async () => {
-    const { error } = await attempt((s, res) =>
-      json(res, 200, s.method === 'POST' ? { id: 5, status: 'PENDING' } : { id: 5, status: 'FAILED', result: 'Tests did not pass: 3 failures' }),
-    );
+  it('statuses are compared case-insensitively against the published sets', () => {
+    for (const st of ['ACTIVE', 'running', 'Pending', 'evaluation', '']) assert.equal(classifyStatus(st), 'running', st);
+    for (const st of ['COMPLETE', 'completed']) assert.equal(classifyStatus(st), 'succeeded', st);
+    for (const st of ['error', 'FAILED', 'cancelled', 'stopped', 'timeout', 'max_iterations_reached', 'OUT_OF_TOKENS']) assert.equal(classifyStatus(st), 'failed', st);
+    assert.equal(classifyStatus('paused_for_review'), 'unknown');
+  });
+
+  it('a failed run fails the attempt with its result', async () => {
+    const s = await standIn({ script: () => ['pending', 'max_iterations_reached'], result: () => 'Tests did not pass: 3 failures' });
+    const { error } = await attempt(s.env);
     assert.ok(error instanceof AgentError);
     assert.equal(error.category, 'agent');
-    assert.equal(error.message, 'codegen run 5 ended FAILED: Tests did not pass: 3 failures');
+    assert.equal(error.message, 'codegen run 1 ended max_iterations_reached: Tests did not pass: 3 failures');
     assert.equal(error.output, 'Tests did not pass: 3 failures');
   });
 
-  it('waits out a 429 with Retry-After before the next request', async () => {
-    const { result } = await attempt((s, res, n) => {
-      if (n === 1) return json(res, 429, { detail: 'Rate limit exceeded' }, { 'retry-after': '1' });
-      json(res, 200, { id: 9, status: 'COMPLETED', result: 'done' });
-    });
-    assert.equal(result!.summary, 'done');
-    assert.equal(seen.length, 2);
-    assert.ok(seen[1]!.at - seen[0]!.at >= 950, `waited only ${seen[1]!.at - seen[0]!.at} ms`);
+  it('an unknown status keeps being polled until the attempt times out', async () => {
+    const s = await standIn({ script: () => ['active', 'paused_for_review'] });
+    const controller = new AbortController();
+    setTimeout(() => controller.abort('timeout'), 400);
+    const { error, logs } = await attempt(s.env, {}, { signal: controller.signal });
+    assert.ok(error instanceof AgentError);
+    assert.equal(error.category, 'timeout');
+    assert.ok(s.runs.get(1)!.polls >= 2, 'kept polling');
+    assert.match(logs.join(''), /unknown status/);
   });
 
-  it('holds back every attempt of the backend after a 429', async () => {
-    handler = (_s, res, n) => {
-      if (n === 1) return json(res, 429, {}, { 'retry-after': '1' });
-      json(res, 200, { id: n, status: 'COMPLETED', result: 'ok' });
-    };
-    seen = [];
-    const env = { CODEGEN_API_KEY: TOKEN, CODEGEN_ORG_ID: 'hold', CODEGEN_API_BASE_URL: base };
-    const req = { runId: 'r', task, attempt: 1, prompt: 'p', worktree: null, branch: null, signal: new AbortController().signal, log: () => undefined };
-    const first = createCodegenAgent({ env }).run(req);
-    // Start the second backend once the first has seen the 429 (however slow the machine is).
-    const gate = sharedGate(`${base}|hold`, 10, 60_000);
-    while (gate.heldUntil === 0) await new Promise((r) => setTimeout(r, 5));
-    // A second backend object for the same account shares the hold.
-    const second = createCodegenAgent({ env }).run(req);
-    await Promise.all([first, second]);
-    assert.equal(seen.length, 3);
-    assert.ok(seen[1]!.at - seen[0]!.at >= 950 && seen[2]!.at - seen[0]!.at >= 950, seen.map((x) => x.at - seen[0]!.at).join(', '));
+  it('a creation whose answer was lost is found by its metadata, not created (and paid for) twice', async () => {
+    const s = await standIn();
+    s.state.loseNextCreate = true;
+    const { result, error, logs } = await attempt(s.env);
+    assert.equal(error, undefined, String(error));
+    assert.equal(s.state.lostCreates, 1);
+    assert.equal(s.creates.length, 1, 'one paid run');
+    assert.equal(result!.data?.codegenRunId, '1');
+    assert.match(logs.join(''), /found run 1 by its metadata/);
+    // Another attempt of the same task is a new run: its metadata differs.
+    const again = await attempt(s.env, {}, { attempt: 2 });
+    assert.equal(again.result!.data?.codegenRunId, '2');
+    assert.equal(s.creates.length, 2);
   });
 
-  it('paces run creations to the documented rate', async () => {
-    handler = (_s, res) => json(res, 200, { id: 1, status: 'COMPLETED', result: 'ok' });
-    seen = [];
-    const agent = createCodegenAgent({ env: { CODEGEN_API_KEY: TOKEN, CODEGEN_ORG_ID: 'pace', CODEGEN_API_BASE_URL: base }, runsPerMinute: 2, windowMs: 1000 });
-    const req = { runId: 'r', task, attempt: 1, prompt: 'p', worktree: null, branch: null, signal: new AbortController().signal, log: () => undefined };
-    await Promise.all([agent.run(req), agent.run(req), agent.run(req)]);
-    const times = seen.filter((s) => s.method === 'POST').map((s) => s.at).sort((a, b) => a - b);
-    assert.ok(times[2]! - times[0]! >= 700, `third creation after ${times[2]! - times[0]!} ms`);
+  it('429 without Retry-After on creation: waits out the whole window, then creates', async () => {
+    const s = await standIn({ createLimit: 1, createWindowMs: 700 });
+    const env = s.env;
+    const first = attempt(env, { runsPerMinute: 5, windowMs: 700 }, { task: task('A') });
+    const second = attempt(env, { runsPerMinute: 5, windowMs: 700 }, { task: task('B') });
+    const [a, b] = await Promise.all([first, second]);
+    assert.equal(a.error, undefined);
+    assert.equal(b.error, undefined);
+    assert.equal(s.state.create429, 1);
+    const posts = s.seen.filter((x) => x.method === 'POST');
+    assert.equal(posts.length, 3);
+    assert.ok(posts[2]!.at - posts[1]!.at >= 650, `retried after ${posts[2]!.at - posts[1]!.at} ms`);
+    assert.equal(s.creates.length, 2);
   });
 
-  it('fails fast on 401 (auth) and 402 (quota), never echoing the token', async () => {
-    const auth = await attempt((_s, res) => json(res, 401, { detail: `Invalid token ${TOKEN}` }));
+  it('many runs share one read budget and one list call per poll round; the read limit is never exceeded', async () => {
+    const s = await standIn({ readLimit: 8, readWindowMs: 1000, script: () => ['active', 'running', 'running', 'running', 'completed'] });
+    const opts: CodegenOptions = { readsPerWindow: 8, readWindowMs: 1000 };
+    const results = await Promise.all(['A', 'B', 'C', 'D', 'E'].map((id) => attempt(s.env, opts, { task: task(id) })));
+    for (const r of results) assert.equal(r.error, undefined, String(r.error));
+    assert.equal(s.creates.length, 5);
+    assert.equal(s.state.read429, 0, 'no read was refused');
+    assert.ok(s.peakReads() <= 8, `peak ${s.peakReads()} reads in one window`);
+    assert.ok(s.state.listCalls >= 1, 'active runs were read with the list call');
+    const gets = s.seen.filter((x) => x.method === 'GET');
+    assert.ok(gets.length < 5 * 4, `${gets.length} reads for 5 runs of 4 polls each`);
+  });
+
+  it('429 without Retry-After on a poll holds every read for the window', async () => {
+    const s = await standIn();
+    s.state.force429 = 1;
+    const { result, error } = await attempt(s.env, { readWindowMs: 600 });
+    assert.equal(error, undefined);
+    assert.ok(result);
+    const gets = s.seen.filter((x) => x.method === 'GET');
+    assert.equal(gets[0]!.status, 429);
+    assert.ok(gets[1]!.at - gets[0]!.at >= 550, `next read after ${gets[1]!.at - gets[0]!.at} ms`);
+  });
+
+  it('fails fast on a refused token (auth), never echoing it', async () => {
+    const s = await standIn();
+    const auth = await attempt({ ...s.env, CODEGEN_API_KEY: 'sk-wrong-token-123456' });
     assert.ok(auth.error instanceof AgentError);
     assert.equal(auth.error.category, 'auth');
     assert.match(auth.error.message, /CODEGEN_API_KEY/);
-    assert.match(auth.error.message, /\[redacted\]/);
-    const quota = await attempt((_s, res) => json(res, 402, { detail: 'Payment required' }));
-    assert.ok(quota.error instanceof AgentError);
-    assert.equal(quota.error.category, 'quota');
-    const server = await attempt((_s, res) => json(res, 503, { detail: 'down' }));
-    assert.equal((server.error as AgentError).category, 'server');
   });
 
   it('needs the key and the organization, and names the missing one', async () => {
-    const agent = createCodegenAgent({ env: { CODEGEN_ORG_ID: '1' } });
-    const req = { runId: 'r', task, attempt: 1, prompt: 'p', worktree: null, branch: null, signal: new AbortController().signal, log: () => undefined };
-    await assert.rejects(agent.run(req), (e: unknown) => e instanceof AgentError && e.category === 'validation' && /CODEGEN_API_KEY/.test(e.message));
-    const noOrg = createCodegenAgent({ env: { CODEGEN_TOKEN: TOKEN } });
-    await assert.rejects(noOrg.run(req), (e: unknown) => e instanceof AgentError && e.category === 'validation' && /CODEGEN_ORG_ID/.test(e.message) && !e.message.includes(TOKEN));
-  });
-
-  it('stops polling on abort', async () => {
-    handler = (s, res) => json(res, 200, { id: 3, status: 'RUNNING' });
-    const controller = new AbortController();
-    const agent = createCodegenAgent({ env: { CODEGEN_API_KEY: TOKEN, CODEGEN_ORG_ID: 'abort', CODEGEN_API_BASE_URL: base, WEFT_POLL_MS: '20' } });
-    const running = agent.run({ runId: 'r', task, attempt: 1, prompt: 'p', worktree: null, branch: null, signal: controller.signal, log: () => undefined });
-    setTimeout(() => controller.abort('timeout'), 100);
-    await assert.rejects(running, (e: unknown) => e instanceof AgentError && e.category === 'timeout');
+    const req = request();
+    await assert.rejects(createCodegenAgent({ env: { CODEGEN_ORG_ID: '1' } }).run(req), (e: unknown) => e instanceof AgentError && e.category === 'validation' && /CODEGEN_API_KEY/.test(e.message));
+    await assert.rejects(createCodegenAgent({ env: { CODEGEN_TOKEN: TOKEN } }).run(req), (e: unknown) => e instanceof AgentError && e.category === 'validation' && /CODEGEN_ORG_ID/.test(e.message) && !e.message.includes(TOKEN));
   });
 
   it('parses Retry-After in seconds and as an HTTP date', () => {

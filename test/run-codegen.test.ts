@@ -1,67 +1,32 @@
+/** `weft run --agent codegen` end to end against a stand-in that follows Codegen's published API. */
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
 import { mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
-import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
-import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, test } from 'node:test';
+import { startCodegenStandIn } from './helpers/codegen-stand-in.js';
 
 const TOKEN = 'cg-secret-token-0123456789abcdef';
 const dirs: string[] = [];
 after(() => dirs.forEach((d) => rmSync(d, { recursive: true, force: true })));
 
-/** A stand-in of Codegen's agent-run API: the first creation answers 429, task FAIL's run fails. */
-function standIn() {
-  const runs = new Map<number, { prompt: string; polls: number; fail: boolean }>();
-  const times: number[] = [];
-  let next = 1;
-  let limited = false;
-  const server = createServer((req: IncomingMessage, res: ServerResponse) => {
-    let body = '';
-    req.on('data', (c) => (body += c));
-    req.on('end', () => {
-      const send = (status: number, json: unknown, headers: Record<string, string> = {}) => {
-        res.writeHead(status, { 'content-type': 'application/json', ...headers });
-        res.end(JSON.stringify(json));
-      };
-      if (req.headers.authorization !== `Bearer ${TOKEN}`) return send(401, { detail: 'bad token' });
-      const create = /^\/v1\/organizations\/42\/agent\/run$/.exec(req.url ?? '');
-      const poll = /^\/v1\/organizations\/42\/agent\/run\/(\d+)$/.exec(req.url ?? '');
-      if (req.method === 'POST' && create) {
-        times.push(Date.now());
-        if (!limited) {
-          limited = true;
-          return send(429, { detail: 'slow down' }, { 'retry-after': '1' });
-        }
-        const { prompt, metadata } = JSON.parse(body) as { prompt: string; metadata: { weft_task_id?: string } };
-        const id = next++;
-        runs.set(id, { prompt, polls: 0, fail: metadata.weft_task_id === 'FAIL' });
-        return send(200, { id, status: 'ACTIVE', web_url: `http://codegen.test/run/${id}` });
-      }
-      if (req.method === 'GET' && poll) {
-        const id = Number(poll[1]);
-        const run = runs.get(id);
-        if (!run) return send(404, { detail: 'no such run' });
-        run.polls++;
-        if (run.polls < 2) return send(200, { id, status: 'running' });
-        if (run.fail) return send(200, { id, status: 'FAILED', result: 'Could not find the payment module to change' });
-        return send(200, { id, status: 'COMPLETE', result: `did run ${id}`, web_url: `http://codegen.test/run/${id}`, github_pull_requests: [{ url: `https://github.com/acme/shop/pull/${100 + id}` }] });
-      }
-      send(404, { detail: 'not found' });
-    });
+test('codegen end to end: lower-case statuses, documented limits respected, a lost creation answer costs no second run, PRs recorded, token never shown', { timeout: 120_000 }, async () => {
+  // The documented limits: 10 creations a minute, 60 reads per 30 s, 429 without Retry-After beyond them.
+  const s = await startCodegenStandIn({
+    token: TOKEN,
+    org: '42',
+    script: (run) => (run.metadata.weft_task_id === 'FAIL' ? ['pending', 'failed'] : ['active', 'running', 'completed']),
+    result: (run) => (run.metadata.weft_task_id === 'FAIL' ? 'Could not find the payment module to change' : `did run ${run.id}`),
   });
-  return { server, times, runs };
-}
-
-test('codegen backend end to end: 429 respected, PR URLs recorded, failures reported with the result, token never shown', { timeout: 90_000 }, async () => {
-  const { server, times } = standIn();
-  await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
-  const port = (server.address() as AddressInfo).port;
+  s.state.loseNextCreate = true;
   const dir = mkdtempSync(join(tmpdir(), 'weft-codegen-run-'));
   dirs.push(dir);
-  writeFileSync(join(dir, 'REQUIREMENTS.md'), `# Shop\n\n## OK: Add a catalog\n\n## FAIL: Doomed payments change\nDepends on: OK\n`);
-  const env = { ...process.env, CODEGEN_API_KEY: TOKEN, CODEGEN_ORG_ID: '42', CODEGEN_API_BASE_URL: `http://127.0.0.1:${port}`, WEFT_POLL_MS: '50' };
+  writeFileSync(
+    join(dir, 'REQUIREMENTS.md'),
+    `# Shop\n\n## OK: Add a catalog\n\n## CART: Add a cart\n\n## SEARCH: Add search\n\n## FAIL: Doomed payments change\nDepends on: OK\n`,
+  );
+  const env = { ...process.env, CODEGEN_API_KEY: TOKEN, CODEGEN_ORG_ID: '42', CODEGEN_API_BASE_URL: s.url, WEFT_POLL_MS: '50' };
   const cli = (args: string[]) =>
     new Promise<{ code: number | null; out: string; err: string }>((resolve) => {
       const p = spawn(process.execPath, ['--import', import.meta.resolve('tsx'), join(import.meta.dirname, '../src/cli/main.ts'), ...args], { cwd: dir, env });
@@ -71,17 +36,34 @@ test('codegen backend end to end: 429 respected, PR URLs recorded, failures repo
       p.stderr.on('data', (c) => (err += c));
       p.on('exit', (code) => resolve({ code, out, err }));
     });
-  const run = await cli(['run', 'REQUIREMENTS.md', '--agent', 'codegen', '--max-attempts', '1', '--json']);
-  server.close();
+  const run = await cli(['run', 'REQUIREMENTS.md', '--agent', 'codegen', '--max-attempts', '2', '--concurrency', '4', '--json']);
+  await s.close();
   assert.equal(run.code, 1, run.err);
-  const status = JSON.parse(run.out) as { tasks: { id: string; status: string; prUrl: string | null; error: string | null }[] };
-  const ok = status.tasks.find((t) => t.id === 'OK')!;
-  const fail = status.tasks.find((t) => t.id === 'FAIL')!;
-  assert.equal(ok.status, 'succeeded', JSON.stringify(ok));
-  assert.match(ok.prUrl ?? '', /^https:\/\/github\.com\/acme\/shop\/pull\/\d+$/);
+  type Status = { tasks: { id: string; status: string; prUrl: string | null; error: string | null; attempts: { usage: { sessionId?: string } | null }[] }[] };
+  const status = JSON.parse(run.out) as Status;
+  const byId = new Map(status.tasks.map((t) => [t.id, t]));
+  for (const id of ['OK', 'CART', 'SEARCH']) {
+    const t = byId.get(id)!;
+    assert.equal(t.status, 'succeeded', JSON.stringify(t));
+    assert.match(t.prUrl ?? '', /^https:\/\/github\.com\/acme\/shop\/pull\/\d+$/);
+  }
+  const fail = byId.get('FAIL')!;
   assert.equal(fail.status, 'failed');
   assert.match(fail.error ?? '', /Could not find the payment module/);
-  assert.ok(times.length >= 2 && times[1]! - times[0]! >= 900, `second creation waited for Retry-After (${times[1]! - times[0]!} ms)`);
+
+  // No paid run twice: one creation per attempt, every run's tags unique, although one answer was lost.
+  assert.equal(s.state.lostCreates, 1);
+  const attempts = status.tasks.reduce((n, t) => n + t.attempts.length, 0);
+  assert.equal(s.creates.length, attempts, `${s.creates.length} runs created for ${attempts} attempts`);
+  const tags = [...s.runs.values()].map((r) => `${String(r.metadata.weft_task_id)}#${String(r.metadata.weft_attempt)}`);
+  assert.equal(new Set(tags).size, tags.length, tags.join(', '));
+  // Every attempt names its Codegen run.
+  assert.ok(status.tasks.flatMap((t) => t.attempts).every((a) => a.usage?.sessionId), 'each attempt keeps its codegen run id');
+  // The limits were respected: nothing was refused.
+  assert.equal(s.state.create429, 0);
+  assert.equal(s.state.read429, 0);
+  assert.ok(s.peakReads() <= 60);
+  assert.ok(s.state.listCalls >= 1, 'concurrent runs were polled with the list call');
 
   const report = await cli(['report']);
   const reportJson = await cli(['report', '--format', 'json']);

@@ -1,219 +1,186 @@
 /**
- * The `codegen` backend: Codegen's hosted agent API. Creates an agent run, polls it to the end, and
- * keeps its result, web URL and pull request. Works remotely, so no worktree is needed.
+ * The `codegen` backend: Codegen's hosted agent API as its OpenAPI document publishes it. Creates one
+ * agent run per attempt (tagged with weft's run, task and attempt in `metadata`, so a creation whose
+ * answer was lost is found again instead of paid for twice), waits for it through the organization's
+ * shared poller, and keeps its result, web URL and pull requests. Works remotely: no worktree.
  */
-import { createRedactor } from '../core/redact.js';
+import { createRedactor, type Redactor } from '../core/redact.js';
 import type { Json } from '../store/records.js';
 import { AgentError, type AgentBackend, type AgentRequest, type AgentResult } from './agent-backend.js';
-import { delay, sharedGate, type RateGate } from './rate-gate.js';
-import { abortedError } from './run-process.js';
+import { classifyStatus, codegenFetch, codegenSettings, expectOk, type AgentRunResponse, type CodegenConfig, type CodegenSettings } from './codegen-api.js';
+import { sharedOrg, type CodegenOrg } from './codegen-org.js';
+import { delay } from './rate-gate.js';
+
+export { parseRetryAfter, codegenSettings } from './codegen-api.js';
 
 export interface CodegenOptions {
   /** Where CODEGEN_* and WEFT_POLL_MS are read from; default process.env. */
   env?: NodeJS.ProcessEnv;
-  /** Codegen's documented limit is 10 agent runs a minute. */
+  /** The config's `codegen:` section (agentType, model, repoId, runsPerMinute). */
+  config?: CodegenConfig;
+  /** Creation pace; default config `codegen.runsPerMinute`, else Codegen's documented 10 a minute. */
   runsPerMinute?: number;
-  /** Length of the rate window; tests shorten it. */
+  /** Length of the creation window; tests shorten it. */
   windowMs?: number;
+  /** Reads (polls, look-ups) per read window: Codegen documents 60 per 30 s. */
+  readsPerWindow?: number;
+  readWindowMs?: number;
   /** How often a 429 on creation is waited out before the attempt fails as `rate_limit`. */
   maxRateLimitWaits?: number;
   /** Consecutive network/5xx errors tolerated while polling (the run keeps going remotely meanwhile). */
   maxPollErrors?: number;
 }
 
-interface Settings {
-  apiKey: string;
-  orgId: string;
-  baseUrl: string;
-  repoId: number | string | undefined;
-  pollMs: number;
-}
-
-interface AgentRunResponse {
-  id?: number | string;
-  status?: string | null;
-  web_url?: string | null;
-  result?: string | null;
-  summary?: string | null;
-  github_pull_requests?: { url?: string | null }[] | null;
-}
-
-const SUCCEEDED = new Set(['COMPLETE', 'COMPLETED']);
-const FAILED = new Set(['FAILED', 'ERROR', 'CANCELLED', 'STOPPED', 'TIMEOUT', 'MAX_ITERATIONS_REACHED', 'OUT_OF_TOKENS']);
 const KEEP_CHARS = 4000;
-
-/** Reads the Codegen settings; throws AgentError('validation') naming the missing variable. */
-export function codegenSettings(env: NodeJS.ProcessEnv = process.env): Settings {
-  const apiKey = env.CODEGEN_API_KEY || env.CODEGEN_TOKEN;
-  if (!apiKey) throw new AgentError('validation', 'codegen needs an API token: set CODEGEN_API_KEY (or CODEGEN_TOKEN)');
-  const orgId = env.CODEGEN_ORG_ID;
-  if (!orgId) throw new AgentError('validation', 'codegen needs the organization id: set CODEGEN_ORG_ID');
-  const pollRaw = env.WEFT_POLL_MS;
-  const pollMs = pollRaw ? Number(pollRaw) : 10_000;
-  if (!Number.isFinite(pollMs) || pollMs < 0) throw new AgentError('validation', `WEFT_POLL_MS must be a number of milliseconds >= 0, got "${pollRaw}"`);
-  const repoRaw = env.CODEGEN_REPO_ID;
-  const repoId = repoRaw ? (/^\d+$/.test(repoRaw) ? Number(repoRaw) : repoRaw) : undefined;
-  // Accept the base with or without the version segment; the paths below add `/v1`.
-  const baseUrl = (env.CODEGEN_API_BASE_URL || 'https://api.codegen.com').replace(/\/+$/, '').replace(/\/v1$/, '');
-  return { apiKey, orgId, baseUrl, repoId, pollMs };
-}
-
-/** Parses Retry-After (seconds or an HTTP date) into milliseconds; undefined when absent or unreadable. */
-export function parseRetryAfter(value: string | null, now = Date.now()): number | undefined {
-  if (!value) return undefined;
-  const trimmed = value.trim();
-  if (/^\d+(\.\d+)?$/.test(trimmed)) return Math.round(Number(trimmed) * 1000);
-  const at = Date.parse(trimmed);
-  return Number.isNaN(at) ? undefined : Math.max(0, at - now);
-}
 
 /** Creates the Codegen backend. Settings are read per attempt, so a missing key fails the attempt as `validation`. */
 export function createCodegenAgent(options: CodegenOptions = {}): AgentBackend {
   return { name: 'codegen', needsWorktree: false, run: (req) => runCodegen(options, req) };
 }
 
+/** The metadata weft tags each agent run with (the spec's free-form `metadata` object). */
+export function runMetadata(req: Pick<AgentRequest, 'runId' | 'attempt'> & { task: { id: string; title: string } }) {
+  return { weft_run_id: req.runId, weft_task_id: req.task.id, weft_task_title: req.task.title, weft_attempt: req.attempt };
+}
+
+/** Whether an agent run carries this attempt's tags. */
+function isOurs(run: AgentRunResponse, tags: ReturnType<typeof runMetadata>): boolean {
+  const m = run.metadata;
+  return !!m && String(m.weft_run_id) === tags.weft_run_id && String(m.weft_task_id) === tags.weft_task_id && String(m.weft_attempt) === String(tags.weft_attempt);
+}
+
 async function runCodegen(options: CodegenOptions, req: AgentRequest): Promise<AgentResult> {
-  const s = codegenSettings(options.env ?? process.env);
-  const limit = options.runsPerMinute ?? 10;
-  const windowMs = options.windowMs ?? 60_000;
-  const gate = sharedGate(`${s.baseUrl}|${s.orgId}`, limit, windowMs);
+  const s = codegenSettings(options.env ?? process.env, options.config);
   // The token must never leave this function in a message, a log line or an output tail.
   const redact = createRedactor([s.apiKey]);
+  const org = sharedOrg(s, redact, {
+    runsPerMinute: options.runsPerMinute ?? s.runsPerMinute,
+    createWindowMs: options.windowMs ?? 60_000,
+    readsPerWindow: options.readsPerWindow ?? 60,
+    readWindowMs: options.readWindowMs ?? 30_000,
+  });
   const log = (line: string) => req.log(redact(line) + '\n');
-  const runsUrl = `${s.baseUrl}/v1/organizations/${encodeURIComponent(s.orgId)}/agent/run`;
-  const call = (method: 'GET' | 'POST', url: string, body?: unknown) => request(s, redact, req.signal, method, url, body);
-  const fallbackWait = Math.ceil(windowMs / limit);
 
-  const metadata = { weft_run_id: req.runId, weft_task_id: req.task.id, weft_task_title: req.task.title, weft_attempt: req.attempt };
-  const body = { prompt: req.prompt, metadata, ...(s.repoId !== undefined ? { repo_id: s.repoId } : {}) };
-  let created: AgentRunResponse | undefined;
-  for (let waits = 0; !created; waits++) {
-    await gate.reserveStart(req.signal);
-    const res = await call('POST', runsUrl, body);
-    if (res.status !== 429) {
-      created = expectOk(res, redact, 'create the agent run');
-      break;
-    }
-    const waitMs = holdFor429(gate, res.retryAfterMs ?? fallbackWait);
-    if (waits >= (options.maxRateLimitWaits ?? 5)) {
-      throw new AgentError('rate_limit', `codegen kept answering 429 Too Many Requests`, { retryAfterMs: waitMs });
-    }
-    log(`codegen: rate limited (429); holding back all requests for ${Math.ceil(waitMs / 1000)}s`);
-  }
+  const created = await createRun(s, org, redact, options, req, log);
   if (created.id === undefined || created.id === null) throw new AgentError('server', 'codegen created a run but returned no id');
   const id = String(created.id);
-  log(`codegen run ${id} created${created.web_url ? `: ${created.web_url}` : ''}`);
+  log(`codegen run ${id}${created.web_url ? `: ${created.web_url}` : ''}`);
 
-  let run: AgentRunResponse = created;
+  let run = created;
   let lastStatus = '';
   let errors = 0;
   for (;;) {
-    const status = String(run.status ?? '').toUpperCase();
-    if (status !== lastStatus) {
-      log(`codegen run ${id}: ${status || 'PENDING'}`);
-      lastStatus = status;
+    const status = String(run.status ?? '');
+    const kind = classifyStatus(status);
+    if (status.toLowerCase() !== lastStatus) {
+      lastStatus = status.toLowerCase();
+      log(`codegen run ${id}: ${status || 'pending'}${kind === 'unknown' ? ' (an unknown status: waiting, up to the attempt timeout)' : ''}`);
     }
-    if (SUCCEEDED.has(status)) return success(id, status, run, redact);
-    if (FAILED.has(status)) {
+    if (kind === 'succeeded') return success(id, run, redact, s);
+    if (kind === 'failed') {
       const why = run.result ?? run.summary ?? 'no result given';
       throw new AgentError('agent', redact(`codegen run ${id} ended ${status}: ${why}`).slice(0, 2000), {
         output: redact(why).slice(-KEEP_CHARS),
         data: { codegenRunId: id, status, webUrl: run.web_url ?? null },
+        usage: usageOf(id, s),
       });
     }
-    await delay(s.pollMs, req.signal);
-    await gate.pass(req.signal);
-    const res = await call('GET', `${runsUrl}/${encodeURIComponent(id)}`).catch((err: unknown) => {
-      if (err instanceof AgentError && err.category === 'network' && ++errors <= (options.maxPollErrors ?? 5)) return null;
+    try {
+      run = await org.next(id, s.pollMs, req.signal);
+      errors = 0;
+    } catch (err) {
+      if (req.signal.aborted) throw err;
+      const category = err instanceof AgentError ? err.category : 'network';
+      // The run goes on remotely meanwhile: a few transient errors in a row are waited out.
+      if ((category === 'network' || category === 'server') && ++errors <= (options.maxPollErrors ?? 5)) continue;
       throw err;
-    });
-    if (res === null) continue;
-    if (res.status === 429) {
-      holdFor429(gate, res.retryAfterMs ?? fallbackWait);
-      continue;
     }
-    if (res.status >= 500 && ++errors <= (options.maxPollErrors ?? 5)) continue;
-    run = expectOk(res, redact, `read agent run ${id}`);
-    errors = 0;
   }
 }
 
-function holdFor429(gate: RateGate, waitMs: number): number {
-  const capped = Math.min(waitMs, 10 * 60_000);
-  gate.holdUntil(Date.now() + capped);
-  return capped;
+/**
+ * Creates the attempt's agent run exactly once. After an answer that may hide a created run (the
+ * connection dropped, a 5xx), the run is looked up by its metadata before anything is created again.
+ */
+async function createRun(s: CodegenSettings, org: CodegenOrg, redact: Redactor, options: CodegenOptions, req: AgentRequest, log: (l: string) => void): Promise<AgentRunResponse> {
+  const tags = runMetadata(req);
+  const body: { [key: string]: Json } = { prompt: req.prompt, metadata: tags };
+  if (s.repoId !== undefined) body.repo_id = s.repoId;
+  if (s.model) body.model = s.model;
+  if (s.agentType) body.agent_type = s.agentType;
+  let unsure = 0;
+  let limited = 0;
+  for (;;) {
+    if (unsure > 0) {
+      const found = await findRun(org, tags, req.signal);
+      if (found) {
+        log(`codegen: the creation's answer was lost; found run ${String(found.id)} by its metadata (not created again)`);
+        return found;
+      }
+    }
+    await org.createGate.reserveStart(req.signal);
+    let res;
+    try {
+      res = await codegenFetch(s, redact, req.signal, 'POST', `${org.orgUrl}/agent/run`, body);
+    } catch (err) {
+      if (!(err instanceof AgentError) || err.category !== 'network' || ++unsure > 3) throw err;
+      log(`codegen: ${err.message}; looking the run up before creating it again`);
+      continue;
+    }
+    if (res.status === 429) {
+      const waitMs = org.hold(org.createGate, res.retryAfterMs);
+      if (++limited > (options.maxRateLimitWaits ?? 5)) throw new AgentError('rate_limit', 'codegen kept answering 429 Too Many Requests', { retryAfterMs: waitMs });
+      log(`codegen: rate limited (429); holding back run creations for ${Math.ceil(waitMs / 1000)}s`);
+      continue;
+    }
+    if (res.status >= 500 && ++unsure <= 3) {
+      log(`codegen: server error (HTTP ${res.status}) on creation; looking the run up before creating it again`);
+      await delay(Math.min(5000, 500 * unsure), req.signal);
+      continue;
+    }
+    return expectOk<AgentRunResponse>(res, redact, 'create the agent run');
+  }
 }
 
-function success(id: string, status: string, run: AgentRunResponse, redact: (s: string) => string): AgentResult {
-  const prUrl = run.github_pull_requests?.find((p) => typeof p?.url === 'string' && p.url)?.url ?? undefined;
+/** The agent run tagged with this attempt's metadata, among the organization's newest API runs. */
+async function findRun(org: CodegenOrg, tags: ReturnType<typeof runMetadata>, signal: AbortSignal): Promise<AgentRunResponse | undefined> {
+  // Newest first: a run created moments ago is on the first page (two pages cover a busy organization).
+  for (const skip of [0, 100]) {
+    const items = await org.listRuns(signal, skip);
+    const hit = items.find((r) => isOurs(r, tags));
+    if (hit || items.length < 100) return hit;
+  }
+  return undefined;
+}
+
+function usageOf(id: string, s: CodegenSettings) {
+  // Codegen's API reports no tokens or cost; the run id is the session a human can look up.
+  return { sessionId: id, ...(s.model ? { model: s.model } : {}) };
+}
+
+function success(id: string, run: AgentRunResponse, redact: Redactor, s: CodegenSettings): AgentResult {
+  const prs = (run.github_pull_requests ?? []).filter((p) => p && typeof p === 'object');
+  const prUrl = prs.find((p) => typeof p.url === 'string' && p.url)?.url ?? undefined;
   const result = run.result ? redact(run.result) : undefined;
   const summary = run.summary ? redact(run.summary) : undefined;
-  const data: { [key: string]: Json } = { codegenRunId: id, status };
+  const data: { [key: string]: Json } = { codegenRunId: id, status: String(run.status ?? '') };
   if (result) data.result = result.slice(0, KEEP_CHARS);
   if (summary) data.summary = summary.slice(0, KEEP_CHARS);
+  if (prs.length) {
+    data.pullRequests = prs.map((p) => ({
+      id: typeof p.id === 'number' ? p.id : null,
+      url: p.url ?? null,
+      title: p.title ? redact(p.title) : null,
+      headBranch: p.head_branch_name ?? null,
+      createdAt: p.created_at ?? null,
+    }));
+  }
   return {
     summary: (summary ?? result)?.slice(0, KEEP_CHARS),
     output: result?.slice(-KEEP_CHARS),
     ...(prUrl ? { prUrl } : {}),
     ...(run.web_url ? { webUrl: run.web_url } : {}),
     data,
+    usage: usageOf(id, s),
   };
-}
-
-interface HttpResult {
-  status: number;
-  text: string;
-  retryAfterMs: number | undefined;
-}
-
-async function request(s: Settings, redact: (t: string) => string, signal: AbortSignal, method: 'GET' | 'POST', url: string, body?: unknown): Promise<HttpResult> {
-  let res: Response;
-  try {
-    res = await fetch(url, {
-      method,
-      signal,
-      headers: { authorization: `Bearer ${s.apiKey}`, accept: 'application/json', ...(body ? { 'content-type': 'application/json' } : {}) },
-      body: body ? JSON.stringify(body) : undefined,
-    });
-  } catch (err) {
-    if (signal.aborted) throw abortedError(signal);
-    const cause = (err as { cause?: { code?: string; message?: string } }).cause;
-    throw new AgentError('network', redact(`codegen: cannot reach ${s.baseUrl}: ${cause?.code ?? cause?.message ?? (err as Error).message}`));
-  }
-  const text = await res.text().catch(() => '');
-  return { status: res.status, text, retryAfterMs: parseRetryAfter(res.headers.get('retry-after')) };
-}
-
-function expectOk(res: HttpResult, redact: (t: string) => string, what: string): AgentRunResponse {
-  if (res.status >= 200 && res.status < 300) {
-    try {
-      return JSON.parse(res.text) as AgentRunResponse;
-    } catch {
-      throw new AgentError('server', `codegen: could not ${what}: the answer was not JSON`);
-    }
-  }
-  const detail = redact(errorDetail(res.text)).slice(0, 300);
-  const tail = detail ? `: ${detail}` : '';
-  const status = res.status;
-  if (status === 401 || status === 403) {
-    throw new AgentError('auth', `codegen refused the credentials (HTTP ${status}) when trying to ${what}; check CODEGEN_API_KEY (or CODEGEN_TOKEN) and CODEGEN_ORG_ID${tail}`);
-  }
-  if (status === 402) throw new AgentError('quota', `codegen: payment required (HTTP 402); the organization's plan or credits do not allow more agent runs${tail}`);
-  if (status === 429) throw new AgentError('rate_limit', `codegen: too many requests (HTTP 429)${tail}`, { retryAfterMs: res.retryAfterMs });
-  if (status >= 500) throw new AgentError('server', `codegen: server error (HTTP ${status}) when trying to ${what}${tail}`);
-  if (status === 400 || status === 404 || status === 422) throw new AgentError('validation', `codegen rejected the request (HTTP ${status}) to ${what}; check CODEGEN_ORG_ID and CODEGEN_REPO_ID${tail}`);
-  throw new AgentError('agent', `codegen: unexpected HTTP ${status} when trying to ${what}${tail}`);
-}
-
-/** The useful part of an error body: FastAPI's `detail`, a `message`, or the text itself. */
-function errorDetail(text: string): string {
-  try {
-    const doc = JSON.parse(text) as { detail?: unknown; message?: unknown };
-    const d = doc.detail ?? doc.message;
-    if (typeof d === 'string') return d;
-    if (d !== undefined) return JSON.stringify(d);
-  } catch {
-    // Not JSON: the text is the detail.
-  }
-  return text.trim();
 }

@@ -81,7 +81,7 @@ export function createAgentBackend(spec: string | AgentSpec, config: WeftConfig,
       if (!opts.simulate) throw new InputError('the simulate backend is provided by the engine: pass opts.simulate');
       return opts.simulate();
     case 'codegen':
-      return createCodegenAgent(opts.codegen);
+      return createCodegenAgent({ config: config.codegen, ...opts.codegen });
     case 'command': {
       const parseOutput = resolved.preset ? agentPresets()[resolved.preset].parseOutput : undefined;
       const sandbox = resolved.sandbox ?? config.sandbox;

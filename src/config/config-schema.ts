@@ -144,6 +144,21 @@ export const weftConfigSchema = section({
         .describe("Spending cap in USD for one attempt, passed to agents that take one (Claude Code's --max-budget-usd)"),
     }).prefault({}),
   ).describe('What a run may spend on agents (as the agents report cost)'),
+  codegen: nullAsUnset(
+    section({
+      agentType: z
+        .enum(['codegen', 'claude_code'], { error: (iss) => `expected codegen or claude_code, ${got(iss)}` })
+        .optional()
+        .describe("Codegen's agent_type for new runs; default: the organization's"),
+      agent_type: z.enum(['codegen', 'claude_code'], { error: (iss) => `expected codegen or claude_code, ${got(iss)}` }).optional().describe('Alias of agentType'),
+      model: text().optional().describe("Model for new runs; default: the organization's"),
+      repoId: z.union([wholeNumber(1), text()]).optional().describe('Repository id of new runs (CODEGEN_REPO_ID wins)'),
+      repo_id: z.union([wholeNumber(1), text()]).optional().describe('Alias of repoId'),
+      runsPerMinute: wholeNumber(1).default(10).describe('Agent runs created per minute at most (Codegen documents 10)'),
+    })
+      .prefault({})
+      .transform(({ agent_type, repo_id, ...rest }) => ({ ...rest, agentType: rest.agentType ?? agent_type, repoId: rest.repoId ?? repo_id })),
+  ).describe("Codegen's hosted agent (--agent codegen)"),
   circuitBreaker: nullAsUnset(
     section({
       consecutiveFailures: wholeNumber(1).default(5).describe('Failures in a row that open the breaker'),
