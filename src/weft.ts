@@ -22,7 +22,7 @@ import { readRunSettings, writeRunSettings } from './engine/run-settings.js';
 import { createSimulateAgent, simulateSettingsFromEnv } from './engine/simulate-agent.js';
 import { newWorkerId } from './engine/worker-id.js';
 import { analyzePlan } from './plan/analyze-plan.js';
-import { buildPrompt, createTemplateLoader, type TaskMemory } from './prompt/index.js';
+import { buildPrompt, createTemplateLoader, fence, type TaskMemory } from './prompt/index.js';
 import { codeContextSettings, createCodeContext, createGitSourceTree, wantsCodeContext, type RepoContext } from './context/index.js';
 import type { RunRecord } from './store/records.js';
 import { openStore, resolveDbSpec } from './store/open-store.js';
@@ -325,6 +325,7 @@ export class Weft {
       return codeContext.forTask(task, createGitSourceTree(run.repo, integrationBranch)).catch(() => undefined);
     };
     const promptFor = async (task: TaskSpec, _attempt: number, feedback: AttemptFeedback | undefined) => {
+      if (task.prompt !== undefined) return verbatimPrompt(task.prompt, feedback);
       const memory = new Map<string, TaskMemory>();
       for (const dep of task.dependsOn) {
         const rec = await store.getTask(runId, dep);
@@ -439,6 +440,13 @@ export function configSecrets(config: WeftConfig, env: NodeJS.ProcessEnv): strin
   const dbPassword = config.db ? urlPassword(config.db) : undefined;
   if (dbPassword) out.push(dbPassword);
   return out;
+}
+
+/** A prompt written elsewhere, with the previous failure added on a retry. */
+function verbatimPrompt(prompt: string, feedback: AttemptFeedback | undefined): string {
+  if (!feedback) return prompt;
+  const tail = feedback.outputTail ? `\n\nEnd of its output:\n\n${fence(feedback.outputTail)}` : '';
+  return `${prompt.trimEnd()}\n\n## Previous attempt\n\nAttempt ${feedback.attempt} failed (${feedback.category}). Fix this first:\n\n${feedback.message}${tail}\n`;
 }
 
 function stripAnalysis(t: Plan['tasks'][number]): TaskSpec {

@@ -217,7 +217,7 @@ describe('STRUCTURE.md: interface-first planning', () => {
 
   it('names an added interface task after the component, with its paths as files', () => {
     const auth = task(p, 'auth-interface');
-    assert.deepEqual(auth.files, ['src/auth/**']);
+    assert.deepEqual(auth.files, ['src/auth/**', 'docs/contracts/auth/**'], 'its paths, and where its contract documents go');
     assert.equal(auth.estimateMinutes, 60);
     assert.match(auth.typeReason, /interface-first/);
   });

@@ -52,3 +52,14 @@ async function exists(path: string): Promise<boolean> {
     return false;
   }
 }
+
+/** Writes one starter file (`REQUIREMENTS.md` or `STRUCTURE.md`) to `path`; refuses to overwrite without `force`. */
+export async function writeStarterFile(name: (typeof INIT_FILES)[number], path: string, opts: InitOptions = {}): Promise<string> {
+  const target = resolve(path);
+  await mkdir(join(target, '..'), { recursive: true });
+  await copyFile(join(TEMPLATE_DIR, name), target, opts.force ? 0 : constants.COPYFILE_EXCL).catch((err: NodeJS.ErrnoException) => {
+    if (err.code === 'EEXIST') throw new InputError(`${path}: already exists; use --force to overwrite`, { file: path });
+    throw err;
+  });
+  return target;
+}

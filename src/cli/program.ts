@@ -15,6 +15,8 @@ import { registerPromptCommand } from './commands/prompt.js';
 import { registerPrsCommand } from './commands/prs.js';
 import { registerInspectCommands } from './commands/inspect.js';
 import { registerRunCommands } from './commands/run.js';
+import { registerSeedPlanCommands } from './commands/seed-plan.js';
+import { registerSeedRunCommands } from './commands/seed-run.js';
 import { registerServeCommand } from './commands/serve.js';
 import { registerSimulateCommand } from './commands/simulate.js';
 import { registerWorkerCommand } from './commands/worker.js';
@@ -48,5 +50,7 @@ export function createProgram(): Command {
   registerExportCommand(program);
   registerPrsCommand(program);
   registerWorkflowCommands(program);
+  registerSeedPlanCommands(program);
+  registerSeedRunCommands(program);
   return program;
 }

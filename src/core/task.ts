@@ -54,6 +54,8 @@ export interface TaskSpec {
   source: SourceLocation;
   /** Why the planner added dependencies or the task itself (shown by `--explain`). */
   notes?: string[] | undefined;
+  /** A prompt written elsewhere (`weft execute-queries`), given to the agent as is instead of a template's. */
+  prompt?: string | undefined;
 }
 
 /** Per-task analysis attached by the planner. */

@@ -40,7 +40,7 @@ export function analyzePlan(input: { title: string; context: string; tasks: Task
   const planned: PlannedTask[] = tasks.map((t, i) => {
     const open = t.status !== 'done';
     // Spelled out rather than spread: spreading many-keyed objects is V8's slow path at 100k tasks.
-    return {
+    const task: PlannedTask = {
       id: t.id,
       title: t.title,
       description: t.description,
@@ -63,6 +63,9 @@ export function analyzePlan(input: { title: string; context: string; tasks: Task
       critical: open && a.critical[i] === 1,
       tailMinutes: open ? a.tail[i]! : 0,
     };
+    // Only queries carry a prompt of their own; other tasks get no key for it.
+    if (t.prompt !== undefined) task.prompt = t.prompt;
+    return task;
   });
   const id = (i: number) => graph.ids[i]!;
   return {

@@ -3,6 +3,7 @@ import picomatch from 'picomatch';
 import type { Priority, TaskSpec } from '../core/task.js';
 import { PRIORITY_RANK } from '../core/task.js';
 import type { Component } from './parse-structure.js';
+import { interfaceDeliverables } from './interface-task.js';
 import { slugify } from './slug.js';
 
 /** Adds interface dependencies (and missing "Define the interface of X" tasks) to `tasks`, in place. */
@@ -40,18 +41,19 @@ export function applyInterfaceFirst(tasks: TaskSpec[], components: Component[], 
     let id = `${slugify(name)}-interface`;
     for (let n = 2; ids.has(id); n++) id = `${slugify(name)}-interface-${n}`;
     ids.add(id);
+    const deliverables = interfaceDeliverables(name, c.interfacePath);
     const task: TaskSpec = {
       id,
       title: `Define the interface of ${name}`,
-      description: [c.description, `Define the types, functions and contracts of ${name} that other components build against, with a minimal mock implementation so dependents can start at once.`].filter(Boolean).join('\n\n'),
+      description: [c.description, `Define the types, functions and contracts of ${name} that other components build against, with a minimal mock implementation so dependents can start at once.`, deliverables.text].filter(Boolean).join('\n\n'),
       type: 'interface',
       typeReason: `added by interface-first planning: STRUCTURE.md (${file}:${c.line}) has components that use ${name} and no interface task for it`,
       priority,
       status: 'pending',
       dependsOn: [],
       estimateMinutes: defaultEstimateMinutes,
-      files: c.interfacePath ? [c.interfacePath] : c.paths,
-      acceptanceCriteria: [`The public interface of ${name} is defined and documented`, 'A mock or stub implementation lets dependents compile and test'],
+      files: c.interfacePath ? deliverables.files : [...c.paths, ...deliverables.files],
+      acceptanceCriteria: deliverables.acceptanceCriteria,
       requirementId: id,
       requirementTitle: `Define the interface of ${name}`,
       verify: c.verify,

@@ -1,8 +1,8 @@
 /** `weft prompt`: prints the prompt a task's agent will get. */
-import { resolve } from 'node:path';
 import type { Command } from 'commander';
 import { loadConfig } from '../../config/load-config.js';
 import { loadPlan } from '../load-plan.js';
+import { openRepoContext } from '../repo-context.js';
 import { positiveInt } from './cli-args.js';
 
 interface PromptCommandOptions {
@@ -40,12 +40,9 @@ export function registerPromptCommand(program: Command): void {
       const maxTokens = fromFlags ? opts.maxTokens : undefined;
       const templatesDir = opts.templates ?? config.prompt.templates;
       const budget = { ...(maxChars !== undefined ? { maxChars } : {}), ...(maxTokens !== undefined ? { maxTokens } : {}) };
-      const { codeContextSettings, createCodeContext, createFsSourceTree, wantsCodeContext } = await import('../../context/index.js');
       const task = plan.tasks.find((t) => t.id === taskId);
-      const repoContext =
-        task && opts.codeContext !== false && wantsCodeContext(config.prompt)
-          ? await createCodeContext(codeContextSettings(config.prompt, budgetChars(budget))).forTask(task, createFsSourceTree(resolve(opts.repo ?? '.')))
-          : undefined;
+      const gather = task && opts.codeContext !== false ? await openRepoContext(config, opts.repo ?? '.', budgetChars(budget)) : null;
+      const repoContext = task && gather ? await gather(task) : undefined;
       const built = await buildPrompt(plan, taskId, {
         ...budget,
         bestPractices: config.prompt.enhanceWithBestPractices,

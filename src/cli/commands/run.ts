@@ -94,7 +94,7 @@ export function registerRunCommands(program: Command): void {
         // --- queue
         if (flags.enqueue) return enqueueRun(run.id, shards ?? 1, flags);
         // --- end queue
-        await execute(weft, run.id, flags, false);
+        await executeWithProgress(weft, run.id, flags, false);
       });
     });
 
@@ -110,12 +110,13 @@ export function registerRunCommands(program: Command): void {
       await withWeft(flags, async (weft) => {
         const id = await resolveRunId(weft.store, runId);
         process.stderr.write(`weft: resuming run ${id}\n`);
-        await execute(weft, id, flags, true);
+        await executeWithProgress(weft, id, flags, true);
       });
     });
 }
 
-async function execute(weft: Weft, runId: string, flags: RunFlags, resumed: boolean): Promise<void> {
+/** Executes a stored run with the progress view, Ctrl-C handling and `--json`; sets the exit code. */
+export async function executeWithProgress(weft: Weft, runId: string, flags: { json?: boolean; quiet?: boolean }, resumed: boolean): Promise<void> {
   const events = new EngineEvents();
   const seed = await loadProgressSeed(weft.store, runId);
   const view = flags.quiet ? null : attachProgressView(events, seed.tasks.length, seed);
