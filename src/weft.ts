@@ -325,7 +325,7 @@ export class Weft {
       return codeContext.forTask(task, createGitSourceTree(run.repo, integrationBranch)).catch(() => undefined);
     };
     const promptFor = async (task: TaskSpec, _attempt: number, feedback: AttemptFeedback | undefined) => {
-      if (task.prompt !== undefined) return verbatimPrompt(task.prompt, feedback);
+      if (task.prompt !== undefined) return this.redact(verbatimPrompt(task.prompt, feedback));
       const memory = new Map<string, TaskMemory>();
       for (const dep of task.dependsOn) {
         const rec = await store.getTask(runId, dep);
