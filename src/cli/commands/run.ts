@@ -116,7 +116,7 @@ export function registerRunCommands(program: Command): void {
 }
 
 /** Executes a stored run with the progress view, Ctrl-C handling and `--json`; sets the exit code. */
-export async function executeWithProgress(weft: Weft, runId: string, flags: { json?: boolean; quiet?: boolean }, resumed: boolean): Promise<void> {
+export async function executeWithProgress(weft: Weft, runId: string, flags: { json?: boolean; quiet?: boolean; maxCost?: string }, resumed: boolean): Promise<void> {
   const events = new EngineEvents();
   const seed = await loadProgressSeed(weft.store, runId);
   const view = flags.quiet ? null : attachProgressView(events, seed.tasks.length, seed);
