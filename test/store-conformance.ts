@@ -217,6 +217,20 @@ export function storeConformance(name: string, factory: StoreFactory): void {
       assert.deepEqual(done.unblocked, ['later']);
     });
 
+    it('agent output and messages with NUL bytes are stored (NUL replaced), on every dialect', async ({ store }) => {
+      await makeRun(store, 'r', [nt(spec('A')), nt(spec('B'))]);
+      const [a, b] = await store.claimBatch('r', 'w', 2, LEASE, T0);
+      assert.ok(a && b);
+      await Promise.all([
+        store.completeAttempt('r', a.task.id, a.token, { kind: 'failed', category: 'agent', message: 'bad\0exit', retryAt: null, output: 'out\0put' }, T0 + 1),
+        store.completeAttempt('r', b.task.id, b.token, { kind: 'succeeded', output: 'fine' }, T0 + 1),
+      ]);
+      const [att] = await store.listAttempts('r', a.task.id);
+      assert.equal(att?.output, 'out\uFFFDput');
+      assert.equal(att?.error, 'bad\uFFFDexit');
+      assert.equal((await task(store, 'r', b.task.id)).status, 'succeeded', 'a completion committed with it is not lost');
+    });
+
     it('slim reads: task states in plan order and attempt times without output', async ({ store }) => {
       await makeRun(store, 'r', [nt(spec('B', [], { estimateMinutes: 45 })), nt(spec('A', ['B']))]);
       const c = await store.claimNext('r', 'w', LEASE, T0);

@@ -63,6 +63,34 @@ const OPEN: TaskStatus[] = ['pending', 'ready'];
 /** Postgres deadlock and serialization failures: the transaction is safe to run again. */
 const RETRYABLE_PG_CODES = new Set(['40P01', '40001']);
 
+/** Completions one Postgres transaction takes at most. */
+const MAX_COMPLETION_BATCH = 64;
+
+interface Completion {
+  runId: string;
+  taskId: string;
+  token: number;
+  outcome: AttemptOutcome;
+  now: number;
+}
+
+interface PendingCompletion extends Completion {
+  resolve: (r: CompletionResult) => void;
+  reject: (err: unknown) => void;
+}
+
+/** Items grouped by key, in first-seen order. */
+function groupBy<T>(items: readonly T[], key: (item: T) => string): Map<string, T[]> {
+  const out = new Map<string, T[]>();
+  for (const item of items) {
+    const k = key(item);
+    const list = out.get(k);
+    if (list) list.push(item);
+    else out.set(k, [item]);
+  }
+  return out;
+}
+
 /** Serializes async critical sections. */
 export class AsyncLock {
   #tail: Promise<unknown> = Promise.resolve();
@@ -151,6 +179,9 @@ export class KyselyStore implements Store {
   readonly #writeLock: AsyncLock;
   readonly #prepared = new Map<string, Prepared<unknown>>();
   readonly #onPrepare: ((sql: string) => void) | undefined;
+  /** Postgres: completions waiting for the next group commit, and whether one is under way. */
+  readonly #completions: PendingCompletion[] = [];
+  #flushing = false;
 
   constructor(db: Kysely<Database>, dialect: StoreDialect, opts: KyselyStoreOptions = {}) {
     this.#db = db;
@@ -602,7 +633,72 @@ export class KyselyStore implements Store {
     return { ok: false, cancelRequested: cur !== undefined && (cur.cancel_requested !== 0 || cur.status === 'cancelled') };
   }
 
-  async completeAttempt(runId: string, taskId: string, token: number, outcome: AttemptOutcome, now: number): Promise<CompletionResult> {
+  completeAttempt(runId: string, taskId: string, token: number, outcome: AttemptOutcome, now: number): Promise<CompletionResult> {
+    if (this.dialect === 'sqlite') return this.#write((db) => this.#completeIn(db, { runId, taskId, token, outcome, now }, true));
+    // Postgres: completions arriving together share one transaction (group commit). One transaction
+    // per completion spent most of its time waiting on the row locks and commits of the others.
+    return new Promise((resolve, reject) => {
+      this.#completions.push({ runId, taskId, token, outcome, now, resolve, reject });
+      this.#scheduleFlush();
+    });
+  }
+
+  #scheduleFlush(): void {
+    if (this.#flushing || this.#completions.length === 0) return;
+    this.#flushing = true;
+    setImmediate(() => void this.#flushCompletions());
+  }
+
+  async #flushCompletions(): Promise<void> {
+    const batch = this.#completions.splice(0, MAX_COMPLETION_BATCH);
+    // Row locks in one order (run, task) across batches of every process, so they rarely deadlock (and a deadlock is retried).
+    batch.sort((a, b) => (a.runId === b.runId ? (a.taskId < b.taskId ? -1 : 1) : a.runId < b.runId ? -1 : 1));
+    try {
+      const results = await this.#write(async (db) => {
+        for (const [runId, items] of groupBy(batch.filter((c) => c.outcome.kind === 'succeeded'), (c) => c.runId)) {
+          await this.#lockDependents(db, runId, items.map((c) => c.taskId));
+        }
+        const out: (CompletionResult | ConflictError)[] = [];
+        for (const item of batch) {
+          try {
+            out.push(await this.#completeIn(db, item, false));
+          } catch (err) {
+            if (!(err instanceof ConflictError)) throw err;
+            out.push(err);
+          }
+        }
+        return out;
+      });
+      batch.forEach((item, i) => {
+        const r = results[i]!;
+        if (r instanceof ConflictError) item.reject(r);
+        else item.resolve(r);
+      });
+    } catch (err) {
+      for (const item of batch) item.reject(err);
+    } finally {
+      this.#flushing = false;
+      this.#scheduleFlush();
+    }
+  }
+
+  /** Locks the dependents of `taskIds` in id order, so that dependencies finishing at once in other transactions see each other's commits. */
+  async #lockDependents(db: Db, runId: string, taskIds: string[]): Promise<void> {
+    for (const ids of chunks(taskIds, CHUNK)) {
+      await db
+        .selectFrom('tasks')
+        .select('id')
+        .where('run_id', '=', runId)
+        .where('id', 'in', (q) => q.selectFrom('task_deps').select('task_id').where('run_id', '=', runId).where('depends_on', 'in', ids))
+        .orderBy('id')
+        .forUpdate()
+        .execute();
+    }
+  }
+
+  /** Ends one attempt inside a transaction; ConflictError (nothing changed) when `token` is not current. */
+  async #completeIn(db: Db, c: Completion, lockDependents: boolean): Promise<CompletionResult> {
+    const { runId, taskId, token, outcome, now } = c;
     const variant = completionVariant(outcome);
     // The token check and the state change are one statement, so a stale worker can never win a race.
     const finishTask = this.#query(`complete:${variant}`, (db, p) =>
@@ -637,19 +733,17 @@ export class KyselyStore implements Store {
         .where('task_id', '=', p.taskId)
         .where('number', '=', p.number),
     );
-    const message = outcome.kind === 'succeeded' ? null : outcome.message;
+    const message = outcome.kind === 'succeeded' ? null : storableText(outcome.message);
     const result = outcome.kind === 'cancelled' ? undefined : outcome.result;
-    return this.#write(async (db) => {
-      const values = { runId, taskId, token, now, message, result: json(result), retryAt: outcome.kind === 'failed' ? outcome.retryAt : null };
-      const [row] = (await finishTask.execute(db, values)).rows;
-      if (!row) throw await staleToken(db, runId, taskId, token);
-      await finishAttempt.execute(db, { runId, taskId, number: row.attempt_count, now, ...attemptCompletion(outcome) });
-      let unblocked: string[] = [];
-      let blocked: string[] = [];
-      if (row.status === 'succeeded') unblocked = await this.#readyDependents(db, runId, taskId, now);
-      else if (row.status === 'failed' || row.status === 'cancelled') blocked = await this.#blockDependents(db, runId, taskId, now);
-      return { task: toTask(row), unblocked, blocked };
-    });
+    const values = { runId, taskId, token, now, message, result: json(result), retryAt: outcome.kind === 'failed' ? outcome.retryAt : null };
+    const [row] = (await finishTask.execute(db, values)).rows;
+    if (!row) throw await staleToken(db, runId, taskId, token);
+    await finishAttempt.execute(db, { runId, taskId, number: row.attempt_count, now, ...attemptCompletion(outcome) });
+    let unblocked: string[] = [];
+    let blocked: string[] = [];
+    if (row.status === 'succeeded') unblocked = await this.#readyDependents(db, runId, taskId, now, lockDependents);
+    else if (row.status === 'failed' || row.status === 'cancelled') blocked = await this.#blockDependents(db, runId, taskId, now);
+    return { task: toTask(row), unblocked, blocked };
   }
 
   async reclaimExpired(runId: string, now: number, isOwnerGone?: (owner: string) => boolean): Promise<string[]> {
@@ -1004,10 +1098,10 @@ export class KyselyStore implements Store {
   }
 
   /** Readies the pending dependents of `taskId` whose dependencies are now all satisfied. */
-  async #readyDependents(db: Db, runId: string, taskId: string, now: number): Promise<string[]> {
+  async #readyDependents(db: Db, runId: string, taskId: string, now: number, lock = true): Promise<string[]> {
     const dependents = (q: Kysely<Database>, p: Slots) =>
       q.selectFrom('task_deps').select('task_id').where('run_id', '=', p.runId).where('depends_on', '=', p.taskId);
-    if (this.dialect === 'postgres') {
+    if (this.dialect === 'postgres' && lock) {
       // Two dependencies finishing at once must not both miss each other's commit: lock the shared
       // dependents (in id order, so lockers never deadlock), then check with a fresh snapshot.
       const lock = this.#query('lockDependents', (q, p) =>
@@ -1144,9 +1238,9 @@ function attemptCompletion(outcome: AttemptOutcome) {
     case 'succeeded':
       return { status: 'succeeded', category: null, error: null, output, result: json(outcome.result), ...usage };
     case 'failed':
-      return { status: 'failed', category: outcome.category, error: outcome.message, output, result: json(outcome.result), ...usage };
+      return { status: 'failed', category: outcome.category, error: storableText(outcome.message), output, result: json(outcome.result), ...usage };
     case 'cancelled':
-      return { status: 'cancelled', category: 'cancelled', error: outcome.message, output, result: null, ...usage };
+      return { status: 'cancelled', category: 'cancelled', error: storableText(outcome.message), output, result: null, ...usage };
   }
 }
 
@@ -1208,7 +1302,12 @@ async function staleToken(db: Db, runId: string, taskId: string, token: number):
 
 function boundOutput(output: string | null | undefined): string | null {
   if (output === undefined || output === null) return null;
-  return output.length > MAX_OUTPUT_CHARS ? output.slice(output.length - MAX_OUTPUT_CHARS) : output;
+  return storableText(output.length > MAX_OUTPUT_CHARS ? output.slice(output.length - MAX_OUTPUT_CHARS) : output);
+}
+
+/** Agent text as a text column takes it: Postgres refuses NUL bytes (one would fail the whole group commit). */
+function storableText(text: string): string {
+  return text.includes('\0') ? text.replaceAll('\0', '\uFFFD') : text;
 }
 
 function json(value: Json | undefined): string | null {
