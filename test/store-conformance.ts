@@ -267,9 +267,19 @@ export function storeConformance(name: string, factory: StoreFactory): void {
         output: null,
         result: null,
         usage: null,
+        process: null,
       });
       assert.deepEqual(await task(store, 'r', 'A'), c.task);
       assert.deepEqual(await store.listAttempts('r', 'A'), [c.attempt]);
+    });
+
+    it('records the agent process of an attempt', async ({ store }) => {
+      await makeRun(store, 'r', [nt(spec('A'))]);
+      const c = await store.claimNext('r', 'w', LEASE, T0);
+      assert.ok(c);
+      await store.recordAttemptProcess('r', 'A', c.attempt.number, { pid: 4242, host: 'box' });
+      await store.recordAttemptProcess('r', 'A', 99, { pid: 1, host: 'nowhere' });
+      assert.deepEqual((await store.listAttempts('r', 'A')).map((a) => a.process), [{ pid: 4242, host: 'box' }]);
     });
 
     it('heartbeat extends only the current lease and reports cancellation', async ({ store }) => {

@@ -4,6 +4,7 @@
  * current fencing token, retries what may be retried, and stops when nothing can run any more.
  */
 import { AgentError, type AgentBackend, type AgentResult } from '../agents/agent-backend.js';
+import { endSurvivors, thisHost } from '../agents/survivors.js';
 import { ConflictError } from '../core/errors.js';
 import { createRedactor, RedactingStream, type Redactor } from '../core/redact.js';
 import type { TaskSpec } from '../core/task.js';
@@ -327,6 +328,8 @@ export class Engine {
         };
         throw new RecoveredAttempt(memory);
       }
+      // An agent of an earlier attempt that outlived its weft (a SIGKILL) ends before this one starts.
+      if (attempt.number > 1) await this.#endSurvivors(task.id);
       if (backend.needsWorktree && workspace) ws = await workspace.prepareAttempt(runId, spec, attempt.number);
       const feedback = attempt.number > 1 ? await this.#feedback(task) : undefined;
       const prompt = backend.name === 'simulate' ? '' : await this.deps.promptFor(spec, attempt.number, feedback);
@@ -343,6 +346,7 @@ export class Engine {
           branch: ws?.branch ?? null,
           signal: controller.signal,
           log: (chunk) => output.push(chunk),
+          onProcess: (pid) => void store.recordAttemptProcess(runId, task.id, attempt.number, { pid, host: thisHost() }).catch(() => undefined),
         }),
       )
         .catch((err: unknown) => {
@@ -471,6 +475,12 @@ export class Engine {
         throw err;
       }
     }
+  }
+
+  async #endSurvivors(taskId: string): Promise<void> {
+    const earlier = (await this.deps.store.listAttempts(this.runId, taskId)).flatMap((a) => (a.process ? [a.process] : []));
+    if (earlier.length === 0) return;
+    await endSurvivors(earlier, this.runId, taskId);
   }
 
   async #feedback(task: TaskRecord): Promise<AttemptFeedback | undefined> {

@@ -37,6 +37,7 @@ import type {
   TaskPage,
   TaskRecord,
   TaskState,
+  AttemptProcess,
 } from './records.js';
 import type { AttemptRow, AuditRow, Database, EventRow, MemoryRow, NewTaskRow, PlanRow, RunRow, TaskRow } from './schema.js';
 import type { RunPatch, Store, TaskPatch } from './store.js';
@@ -423,6 +424,12 @@ export class KyselyStore implements Store {
     if (res.numUpdatedRows === 0n) throw new NotFoundError(`task ${taskId} not found in run ${runId}`, { runId, taskId });
   }
 
+  async recordAttemptProcess(runId: string, taskId: string, attempt: number, process: AttemptProcess): Promise<void> {
+    await this.#writeOne((db) =>
+      db.updateTable('attempts').set({ process: JSON.stringify(process) }).where('run_id', '=', runId).where('task_id', '=', taskId).where('number', '=', attempt).execute(),
+    );
+  }
+
   async listAttempts(runId: string, taskId?: string): Promise<AttemptRecord[]> {
     let q = this.#db.selectFrom('attempts').selectAll().where('run_id', '=', runId);
     q = taskId !== undefined ? q.where('task_id', '=', taskId) : q.orderBy('started_at');
@@ -481,6 +488,7 @@ export class KyselyStore implements Store {
         output: null,
         result: null,
         ...NO_USAGE,
+        process: null,
       };
       return { task: toTask(row), attempt: toAttempt(attempt), token: row.lease_token };
     };
@@ -1065,6 +1073,7 @@ export class KyselyStore implements Store {
         output: feedback.output ?? null,
         result: json(feedback.result),
         ...NO_USAGE,
+        process: null,
       };
       await db.insertInto('attempts').values(attempt).execute();
       return toAttempt(attempt);
@@ -1411,7 +1420,14 @@ function toAttempt(r: AttemptRow): AttemptRecord {
     output: r.output,
     result: parseJson(r.result),
     usage: rowUsage(r),
+    process: parseProcess(r.process),
   };
+}
+
+function parseProcess(text: string | null | undefined): AttemptProcess | null {
+  if (!text) return null;
+  const p = parseJson(text) as { pid?: unknown; host?: unknown } | null;
+  return p && typeof p.pid === 'number' && typeof p.host === 'string' ? { pid: p.pid, host: p.host } : null;
 }
 
 function toAudit(r: AuditRow): AuditRecord {

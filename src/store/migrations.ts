@@ -232,6 +232,18 @@ function auditAndMemory(dialect: StoreDialect): Migration {
 }
 
 /** Per-attempt usage the agent reported: tokens, cost, turns, model and session (issue 9). */
+/** The agent process of an attempt (pid = process group, host), so a resume can end a survivor. */
+function attemptProcess(): Migration {
+  return {
+    async up(db: Kysely<unknown>): Promise<void> {
+      await db.schema.alterTable('attempts').addColumn('process', 'text').execute();
+    },
+    async down(db: Kysely<unknown>): Promise<void> {
+      await db.schema.alterTable('attempts').dropColumn('process').execute();
+    },
+  };
+}
+
 function attemptUsage(): Migration {
   const columns: [string, 'bigint' | 'integer' | 'double precision' | 'text'][] = [
     ['input_tokens', 'bigint'],
@@ -279,6 +291,7 @@ export function migrationProvider(dialect: StoreDialect): MigrationProvider {
         '0005_attempt_usage': attemptUsage(),
         '0006_run_reason_and_pauses': runReasonAndPauses(),
         '0007_workflows': workflowsMigration(dialect),
+        '0008_attempt_process': attemptProcess(),
       }),
   };
 }

@@ -167,6 +167,15 @@ export interface AttemptRecord {
   result: Json;
   /** Tokens, cost, turns, model and session the agent reported for this attempt; null when it said nothing. */
   usage: AgentUsage | null;
+  /** The local agent process (its pid is its process group), recorded when it started; null for hosted agents. */
+  process: AttemptProcess | null;
+}
+
+/** Where an attempt's agent process runs: `weft resume` on that host ends it if it survived its weft. */
+export interface AttemptProcess {
+  /** Process id, which is also the process group id. */
+  pid: number;
+  host: string;
 }
 
 /** What a worker reports at the end of an attempt. The engine decides retries; the store applies them. */

@@ -107,6 +107,8 @@ export interface AttemptsTable {
   turns: number | null;
   model: string | null;
   session_id: string | null;
+  /** The agent's process as JSON `{ pid, host }` (migration 0008). */
+  process: string | null;
 }
 
 export interface EventsTable {

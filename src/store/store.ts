@@ -23,6 +23,7 @@ import type {
   TaskPage,
   TaskRecord,
   TaskState,
+  AttemptProcess,
 } from './records.js';
 import type {
   PrReactionKind,
@@ -67,6 +68,8 @@ export interface Store {
   findTasks(filter: TaskFilter): Promise<TaskPage>;
   updateTask(runId: string, taskId: string, patch: TaskPatch): Promise<void>;
   listAttempts(runId: string, taskId?: string): Promise<AttemptRecord[]>;
+  /** Records the agent process of the attempt numbered `attempt` (no-op when there is no such attempt). */
+  recordAttemptProcess(runId: string, taskId: string, attempt: number, process: AttemptProcess): Promise<void>;
   /** A run's tasks reduced to state, dependencies, estimate and times, in plan order (for figures and the ETA). */
   listTaskStates(runId: string): Promise<TaskState[]>;
   /** A run's attempts reduced to their times and status, without their output. */
