@@ -1,11 +1,14 @@
 /** Usage per attempt, task and run; the run budget (--max-cost); backends paused by usage limits. */
 import assert from 'node:assert/strict';
+import { spawn } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, describe, test } from 'node:test';
 import { AgentError, type AgentBackend } from '../src/agents/agent-backend.js';
+import { parseMaxCost } from '../src/cli/commands/run.js';
 import { defaultConfig } from '../src/config/config-schema.js';
+import { InputError } from '../src/core/errors.js';
 import { EngineEvents } from '../src/engine/events.js';
 import { reportJson, reportMarkdown } from '../src/engine/run-report.js';
 import { loadRunStatus } from '../src/engine/run-status.js';
@@ -25,7 +28,23 @@ async function makeWeft(factory: AgentFactory, tweak: (c: ReturnType<typeof defa
   config.retry = { baseMs: 5, maxMs: 20, multiplier: 2 };
   config.circuitBreaker = { consecutiveFailures: 1000, halfOpenAfterMs: 50 };
   tweak(config);
-  return new Weft(config, store, dir, factory);
+  const weft = new Weft(config, store, dir, factory);
+  dbOf.set(weft, join(dir, 'weft.db'));
+  return weft;
+}
+
+const dbOf = new WeakMap<Weft, string>();
+
+/** Runs the weft CLI on a database. */
+function cli(args: string[]): Promise<{ code: number | null; out: string; err: string }> {
+  return new Promise((resolve) => {
+    const p = spawn(process.execPath, ['--import', import.meta.resolve('tsx'), join(import.meta.dirname, '../src/cli/main.ts'), ...args], { env: { ...process.env, NO_COLOR: '1' } });
+    let out = '';
+    let err = '';
+    p.stdout.on('data', (c) => (out += c));
+    p.stderr.on('data', (c) => (err += c));
+    p.on('exit', (code) => resolve({ code, out, err }));
+  });
 }
 
 /** n independent tasks T1..Tn. */
@@ -94,6 +113,12 @@ describe('budget', () => {
     assert.match(status.run.error ?? '', /budget: the run spent \$1\.\d\d of its \$1\.00 budget/);
     assert.ok(status.tasks.some((t) => t.status === 'ready' && t.attempts.length === 0), 'tasks not started stay ready for a resume');
     assert.match(reportMarkdown(status), /Budget: \$1\.\d\d spent of \$1\.00 — \*\*budget spent/);
+    const shown = await cli(['status', run.id, '--db', dbOf.get(weft)!]);
+    assert.equal(shown.code, 0, shown.err);
+    assert.match(shown.out, /usage: \$1\.\d\d · \d+ in \/ \d+ out · budget \$1\.00/);
+    assert.match(shown.out, /budget: the run spent \$1\.\d\d of its \$1\.00 budget/);
+    const stats = await cli(['stats', '--db', dbOf.get(weft)!]);
+    assert.match(stats.out, /usage: +\$1\.\d\d/);
 
     // The same budget again: still spent, nothing starts.
     const before = spentAtStart.length;
@@ -109,6 +134,13 @@ describe('budget', () => {
     assert.equal(final.run.maxCostUsd, 10);
     assert.equal(final.run.usage.costUsd, 2.4);
     await weft.close();
+  });
+
+  test('--max-cost takes dollars, with or without $, and refuses anything else', () => {
+    assert.equal(parseMaxCost('$1.50'), 1.5);
+    assert.equal(parseMaxCost('0'), 0);
+    assert.equal(parseMaxCost(undefined), undefined);
+    for (const bad of ['abc', '-1', '', '1e999']) assert.throws(() => parseMaxCost(bad), (e: unknown) => e instanceof InputError && /--max-cost must be a number of US dollars/.test(e.message), bad);
   });
 
   test('config budget.maxCostUsd is the default; a bad --max-cost changes nothing', async () => {

@@ -7,6 +7,7 @@ import type { Redactor } from '../core/redact.js';
 import { AgentError } from './agent-backend.js';
 import { codegenFetch, expectOk, type AgentRunPage, type AgentRunResponse, type CodegenSettings } from './codegen-api.js';
 import { delay, RateGate } from './rate-gate.js';
+import { abortedError } from './run-process.js';
 
 /** Limits the spec documents; tests shorten the windows. */
 export interface CodegenLimits {
@@ -77,7 +78,7 @@ export class CodegenOrg {
   next(id: string, pollMs: number, signal: AbortSignal): Promise<AgentRunResponse> {
     this.#pollMs = Math.min(this.#pollMs, pollMs);
     return new Promise<AgentRunResponse>((resolve, reject) => {
-      if (signal.aborted) return reject(new AgentError('cancelled', 'aborted'));
+      if (signal.aborted) return reject(abortedError(signal, 'codegen attempt'));
       const w: Watcher = {
         resolve: (run) => {
           signal.removeEventListener('abort', onAbort);
@@ -90,8 +91,7 @@ export class CodegenOrg {
       };
       const onAbort = () => {
         this.#drop(id, w);
-        // The caller's own delay/fetch turns the abort into the right category.
-        reject(signal.reason === 'timeout' ? new AgentError('timeout', 'codegen: the attempt timed out') : new AgentError('cancelled', 'codegen: cancelled'));
+        reject(abortedError(signal, 'codegen attempt'));
       };
       signal.addEventListener('abort', onAbort, { once: true });
       const list = this.#watchers.get(id);
