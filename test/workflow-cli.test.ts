@@ -250,3 +250,31 @@ steps:
     await weft.close();
   }
 });
+
+test('a handler from config `handlers:` gets the task on stdin; `uses:` runs another workflow with inputs; the shipped templates parse', async () => {
+  const { dir, db, cli } = setup();
+  writeFileSync(
+    join(dir, 'weft.config.yaml'),
+    `handlers:\n  word_count:\n    command: [node, -e, "let s='';process.stdin.on('data',d=>s+=d).on('end',()=>{const t=JSON.parse(s);console.log(JSON.stringify({words:t.input.text.split(' ').length,type:t.type}))})"]\n`,
+  );
+  const made = cli(['task', 'create', '--name', 'Count', '--type', 'word_count', '--input', '{"text": "one two three"}', '--json', '--quiet']);
+  assert.equal(made.status, 0, made.stderr);
+  const listed = JSON.parse(cli(['task', 'list', '--json']).stdout) as { status: string; input_data: Json; output_data: Json }[];
+  assert.equal(listed.length, 1);
+  assert.equal(listed[0]!.status, 'succeeded');
+  assert.deepEqual(listed[0]!.input_data, { text: 'one two three' });
+  assert.deepEqual(listed[0]!.output_data, { words: 3, type: 'word_count' });
+  assert.equal(cli(['task', 'create', '--name', 'x', '--type', 'no_such_handler']).status, 2);
+
+  const log = join(dir, 'uses.log');
+  writeFileSync(join(dir, 'greet.yaml'), `name: greet\ninputs:\n  who: { type: string, required: true }\nsteps:\n  - { id: say, run: [sh, -c, "echo hello \${{ inputs.who }} >> ${log}"] }\n`);
+  writeFileSync(join(dir, 'outer.yaml'), `name: outer\nsteps:\n  - { id: first, uses: greet.yaml, with: { who: world } }\n  - { id: second, uses: greet.yaml, with: { who: "\${{ steps.first.status }}" } }\n`);
+  const ran = cli(['workflow', 'execute', 'outer.yaml', '--quiet']);
+  assert.equal(ran.status, 0, ran.stderr);
+  assert.equal(readFileSync(log, 'utf8'), 'hello world\nhello succeeded\n');
+
+  const { readWorkflowFile } = await import('../src/workflow/parse-workflow.js');
+  const { templatesDir, TEMPLATE_NAMES } = await import('../src/workflow/workflows.js');
+  for (const name of TEMPLATE_NAMES) assert.equal((await readWorkflowFile(join(templatesDir(), `${name}.yaml`))).def.name, name);
+  void db;
+});

@@ -21,6 +21,8 @@ import { registerServeCommand } from './commands/serve.js';
 import { registerSimulateCommand } from './commands/simulate.js';
 import { registerWorkerCommand } from './commands/worker.js';
 import { registerWorkflowCommands } from './commands/workflow.js';
+import { registerTaskCommands } from './commands/task.js';
+import { registerSystemCommands } from './commands/system.js';
 
 const pkg = JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { version: string };
 
@@ -52,5 +54,7 @@ export function createProgram(): Command {
   registerWorkflowCommands(program);
   registerSeedPlanCommands(program);
   registerSeedRunCommands(program);
+  registerTaskCommands(program);
+  registerSystemCommands(program);
   return program;
 }

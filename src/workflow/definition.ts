@@ -27,6 +27,7 @@ const id = z.string().regex(/^[A-Za-z][\w-]{0,63}$/, 'letters, digits, - and _, 
 
 const runSpec = z.union([
   z.array(z.string()).min(1),
+  z.string().regex(/^\s*\$\{\{[\s\S]*\}\}\s*$/, 'a list of arguments, or one ${{ expression }} that gives one'),
   z.strictObject({ argv: z.array(z.string()).min(1), cwd: z.string().optional(), env: z.record(z.string(), z.string()).optional() }),
 ]);
 const httpSpec = z.strictObject({

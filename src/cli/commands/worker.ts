@@ -44,6 +44,12 @@ export function runJobHandler(weft: Weft, log: (line: string) => void = () => un
     const { sleep } = await import('../../engine/simulate-agent.js');
     const started = Date.now();
     log(`run ${job.runId} shard ${job.shard}: started`);
+    // A workflow run (`weft workflow execute --enqueue`): its executor works beside any other worker's.
+    if (job.runId.startsWith('wf-')) {
+      const run = await weft.workflows.execute(job.runId, { resumed: true, signal });
+      log(`workflow run ${job.runId}: ${signal.aborted ? 'stopped' : run.status} after ${formatDuration(Date.now() - started)}`);
+      return;
+    }
     let outcome: Awaited<ReturnType<Weft['executeRun']>> | undefined;
     for (let restarts = 0; !outcome; restarts++) {
       try {
@@ -114,6 +120,11 @@ export function registerWorkerCommand(program: Command): void {
           concurrency: flags.concurrency ?? 1,
           onEvent,
         });
+        // Cron triggers of stored workflows fire here too (one run per tick across every serve and worker).
+        const { WorkflowBackground } = await import('../../workflow/background.js');
+        const { startScheduler } = await import('../../workflow/scheduler.js');
+        const scheduled = new WorkflowBackground(weft.workflows, (err, id) => log(`workflow run ${id}: ${(err as Error).message}`));
+        const stopScheduler = startScheduler(weft.workflows, { onRun: (id) => (log(`workflow run ${id}: started by its schedule`), scheduled.start(id)), onError: (err) => log(`schedules: ${(err as Error).message}`) });
         let stopping: Promise<void> | undefined;
         const stop = () => {
           if (stopping) {
@@ -121,7 +132,8 @@ export function registerWorkerCommand(program: Command): void {
             process.exit(130);
           }
           log('stopping: running engines stop, their jobs go back to the queue');
-          stopping = worker.close();
+          stopScheduler();
+          stopping = Promise.all([worker.close(), scheduled.stopAll()]).then(() => undefined);
         };
         process.on('SIGINT', stop);
         process.on('SIGTERM', stop);

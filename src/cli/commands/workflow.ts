@@ -17,6 +17,9 @@ interface Flags {
   quiet?: boolean;
   input?: string[];
   detach?: boolean;
+  enqueue?: boolean;
+  redis?: string;
+  prefix?: string;
   repo?: string;
 }
 
@@ -85,7 +88,10 @@ export function registerWorkflowCommands(program: Command): void {
     .argument('<workflow>', 'workflow id, .yaml file, or template (feature, bugfix, deploy, code-review)')
     .option('--input <key=value>', 'an input (repeatable; JSON values allowed)', collect)
     .option('--repo <dir>', 'repository that run steps get a worktree of (default: the current directory)')
-    .option('--detach', 'only store the run and print its id (a `weft worker` or `weft workflow resume` executes it)')
+    .option('--detach', 'only store the run and print its id (`weft workflow resume` executes it)')
+    .option('--enqueue', 'store the run and queue it for `weft worker` processes (Redis, shared Postgres); print its id')
+    .option('--redis <url>', 'with --enqueue: Redis URL (env WEFT_REDIS_URL)')
+    .option('--prefix <prefix>', 'with --enqueue: Redis key prefix (default weft)')
     .option('--db <db>', DB_HELP)
     .option('--json', 'print the final status as JSON on stdout')
     .option('--quiet', 'no progress lines')
@@ -94,7 +100,17 @@ export function registerWorkflowCommands(program: Command): void {
       await withWeft(flags, async (weft) => {
         const run = await weft.workflows.start(ref, { inputs, ...(flags.repo ? { repo: flags.repo } : {}) });
         process.stderr.write(`weft: workflow run ${run.id} (${run.name})\n`);
-        if (flags.detach) {
+        if (flags.enqueue) {
+          if (weft.store.dialect !== 'postgres') throw new InputError('--enqueue needs a shared Postgres store that workers can reach: pass --db postgres://… or set WEFT_DB');
+          const { createBullmqQueue, resolveRedisUrl } = await import('../../queue/bullmq-queue.js');
+          const queue = createBullmqQueue({ redisUrl: resolveRedisUrl(flags.redis), ...(flags.prefix ? { prefix: flags.prefix } : {}) });
+          try {
+            await queue.enqueue(run.id);
+          } finally {
+            await queue.close();
+          }
+        }
+        if (flags.detach || flags.enqueue) {
           process.stdout.write(`${run.id}\n`);
           return;
         }

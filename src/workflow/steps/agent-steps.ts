@@ -35,7 +35,7 @@ export function planStep(runs: WorkflowRuns): StepRunner {
         ...(p.text ? { text: interpolateText(p.text, ctx.expr) } : {}),
         cwd: repo ?? process.cwd(),
         repo,
-        agent: p.agent,
+        agent: p.agent ? interpolateText(p.agent, ctx.expr) : undefined,
         concurrency: p.concurrency,
         maxAttempts: p.maxAttempts,
         verify: p.verify,
@@ -56,12 +56,12 @@ export function taskStep(runs: WorkflowRuns, handlers: TaskHandlers): StepRunner
     const handler = t.agent ? undefined : handlers.get(type);
     if (handler) {
       const cwd = ctx.repo ? await ctx.worktree() : null;
-      const out = await handler({ type, name: t.name ?? ctx.step.name ?? ctx.step.id, input, runId: ctx.runId, stepKey: ctx.key, cwd, signal: ctx.signal, log: ctx.log });
+      const out = await handler({ type, name: interpolateText(t.name ?? ctx.step.name ?? ctx.step.id, ctx.expr), input, runId: ctx.runId, stepKey: ctx.key, cwd, signal: ctx.signal, log: ctx.log });
       return { kind: 'done', output: { type, input, output: (out ?? null) as Json } };
     }
     if (!t.prompt) throw new StepError('validation', `no handler is registered for task type "${type}" and the task has no prompt for an agent`);
     const prompt = interpolateText(t.prompt, ctx.expr) + (input === null ? '' : `\n\nInput:\n\n\`\`\`json\n${JSON.stringify(input, null, 2)}\n\`\`\`\n`);
-    const summary = await runOnce(ctx, runs, () => runs.createTaskRun({ title: t.name ?? ctx.step.name ?? ctx.step.id, prompt, type, repo: ctx.repo, agent: t.agent }));
+    const summary = await runOnce(ctx, runs, () => runs.createTaskRun({ title: interpolateText(t.name ?? ctx.step.name ?? ctx.step.id, ctx.expr), prompt, type, repo: ctx.repo, agent: t.agent ? interpolateText(t.agent, ctx.expr) : undefined }));
     const task = summary.tasks[0];
     return { kind: 'done', output: { type, input, output: { ...summary, branch: task?.branch ?? summary.branch, prUrl: task?.prUrl ?? null, summary: task?.summary ?? null } } };
   };

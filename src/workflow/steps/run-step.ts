@@ -55,12 +55,14 @@ export function runArgv(argv: string[], opts: { cwd: string; env: NodeJS.Process
 /** The `run` step runner. */
 export const runStep: StepRunner = async (ctx) => {
   const spec = ctx.step.run!;
-  const argvRaw = Array.isArray(spec) ? spec : spec.argv;
-  const argv = (interpolate(argvRaw, ctx.expr) as Json[]).flatMap((a) => (Array.isArray(a) ? a.map(String) : [typeof a === 'string' ? a : JSON.stringify(a)]));
+  const argvRaw: Json = typeof spec === 'string' || Array.isArray(spec) ? spec : spec.argv;
+  const expanded = interpolate(argvRaw, ctx.expr);
+  if (!Array.isArray(expanded) || expanded.length === 0) throw new StepError('validation', `run: ${JSON.stringify(argvRaw)} did not give a list of arguments`);
+  const argv = expanded.flatMap((a) => (Array.isArray(a) ? a.map(String) : [typeof a === 'string' ? a : JSON.stringify(a)]));
   const base = await ctx.worktree();
-  const cwdRaw = Array.isArray(spec) ? undefined : spec.cwd;
+  const cwdRaw = typeof spec === 'string' || Array.isArray(spec) ? undefined : spec.cwd;
   const cwd = cwdRaw ? (isAbsolute(cwdRaw) ? cwdRaw : join(base, interpolateText(cwdRaw, ctx.expr))) : base;
-  const extra = Array.isArray(spec) ? {} : Object.fromEntries(Object.entries(spec.env ?? {}).map(([k, v]) => [k, interpolateText(v, ctx.expr)]));
+  const extra = typeof spec === 'string' || Array.isArray(spec) ? {} : Object.fromEntries(Object.entries(spec.env ?? {}).map(([k, v]) => [k, interpolateText(v, ctx.expr)]));
   const env = commandEnv({ ...extra, WEFT_WORKFLOW_RUN: ctx.runId, WEFT_STEP: ctx.key });
   // A command left running by a weft that was killed (SIGKILL) dies before its step runs again.
   if (typeof ctx.state.pid === 'number') killGroup(ctx.state.pid);
