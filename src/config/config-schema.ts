@@ -249,7 +249,6 @@ export const weftConfigSchema = section({
   ).describe('Task handlers per task type (workflow `task` steps and `weft task create`): type -> { command }'),
   workflows: nullAsUnset(
     section({
-      dir: text().default('.weft/workflows').describe('Folder of workflow files whose `on:` triggers weft serve/worker watch'),
       concurrency: wholeNumber(1).default(4).describe('Leaf steps one workflow run executes at the same time (a workflow\'s `concurrency` overrides)'),
     }).prefault({}),
   ).describe('Workflows (seed 004)'),
