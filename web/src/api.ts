@@ -17,6 +17,17 @@ export interface RunJson {
   branch: string | null;
   baseBranch: string | null;
   repo: string | null;
+  retryOf: string | null;
+}
+
+export type { RunFigures, FailureImpact } from '../../src/core/run-figures';
+export type { Eta } from '../../src/core/estimate-eta';
+
+/** `GET /api/v1/runs/:id/progress`. */
+export interface RunProgress {
+  run: RunJson;
+  figures: import('../../src/core/run-figures').RunFigures;
+  eta: import('../../src/core/estimate-eta').Eta;
 }
 
 export interface RunListItem extends RunJson {
@@ -33,6 +44,14 @@ export interface GraphNode {
   phase: number | null;
   critical: boolean;
   prUrl: string | null;
+  requirementId: string;
+  requirementTitle: string;
+  agent: string | null;
+  attempts: number;
+  startedAt: string | null;
+  finishedAt: string | null;
+  errorCategory: string | null;
+  error: string | null;
 }
 
 export interface RunGraph {
@@ -86,6 +105,11 @@ export interface Stats {
   tasksProcessed: number;
   succeeded: number;
   failed: number;
+  blocked: number;
+  cancelled: number;
+  running: number;
+  pending: number;
+  activeMs: number;
   successRate: number | null;
   averageTaskMs: number | null;
   attempts: number;

@@ -29,7 +29,8 @@ function TokenForm({ message, onSaved }: { message: string; onSaved: () => void 
       }}
     >
       <p class="error">{message}</p>
-      <input type="password" placeholder="API token (WEFT_API_TOKEN)" value={value} onInput={(e) => setValue((e.target as HTMLInputElement).value)} autocomplete="off" />
+      <label for="token">API token (WEFT_API_TOKEN)</label>
+      <input id="token" type="password" placeholder="API token (WEFT_API_TOKEN)" value={value} onInput={(e) => setValue((e.target as HTMLInputElement).value)} autocomplete="off" />
       <button type="submit">Use token</button>
     </form>
   );
@@ -46,21 +47,24 @@ function App() {
       .catch((e) => setAuthError(e instanceof ApiError && (e.status === 401 || e.status === 403) ? e.message : `Cannot reach the API: ${(e as Error).message}`));
   }, [attempt]);
 
-  const run = /^#\/runs\/([0-9a-z]+)/.exec(hash)?.[1];
+  const route = /^#\/runs\/([0-9a-z]+)(?:\/tasks\/([^/?]+))?/.exec(hash);
+  const run = route?.[1];
+  const task = route?.[2] ? decodeURIComponent(route[2]) : null;
   let body;
-  if (authError) body = <TokenForm message={authError} onSaved={() => setAttempt((n) => n + 1)} />;
-  else if (!me) body = <p>Loading…</p>;
-  else if (run) body = <RunView runId={run} canOperate={me.role !== 'viewer'} navigate={navigate} />;
+  if (authError) body = <><h1>Sign in</h1><TokenForm message={authError} onSaved={() => setAttempt((n) => n + 1)} /></>;
+  else if (!me) body = <><h1>weft</h1><p>Loading…</p></>;
+  else if (run) body = <RunView runId={run} taskId={task} canOperate={me.role !== 'viewer'} navigate={navigate} />;
   else if (hash.startsWith('#/metrics')) body = <MetricsView />;
   else body = <RunList />;
 
   return (
     <>
+      <a class="skip" href="#main">Skip to content</a>
       <header class="top">
         <a class="brand" href="#/">weft</a>
-        <nav>
-          <a href="#/" class={!run && !hash.startsWith('#/metrics') ? 'on' : ''}>Runs</a>
-          <a href="#/metrics" class={hash.startsWith('#/metrics') ? 'on' : ''}>Metrics</a>
+        <nav aria-label="Main">
+          <a href="#/" class={!run && !hash.startsWith('#/metrics') ? 'on' : ''} aria-current={!run && !hash.startsWith('#/metrics') ? 'page' : undefined}>Runs</a>
+          <a href="#/metrics" class={hash.startsWith('#/metrics') ? 'on' : ''} aria-current={hash.startsWith('#/metrics') ? 'page' : undefined}>Metrics</a>
           <a href="/api/docs">API</a>
         </nav>
         <span class="who">
@@ -70,7 +74,7 @@ function App() {
           ) : null}
         </span>
       </header>
-      <main>{body}</main>
+      <main id="main" tabIndex={-1}>{body}</main>
     </>
   );
 }

@@ -1,13 +1,14 @@
 /** Plans and runs: plan a document, start runs (executed here in the background), follow, cancel, retry. */
 import { z } from 'zod';
 import { ConflictError } from '../../core/errors.js';
-import { loadRunStatus, runToJson } from '../../engine/run-status.js';
+import { iso, loadRunStatus, runProgress, runToJson } from '../../engine/run-status.js';
+import type { AttemptRecord, ErrorCategory } from '../../store/records.js';
 import { reportJson, reportMarkdown } from '../../engine/run-report.js';
 import { buildPlan } from '../../plan/build-plan.js';
 import { planToJson } from '../../plan/render/plan-json.js';
 import { assertApiAgent } from '../api-agent.js';
 import { errors, runId } from '../schemas/common.js';
-import { cancelResult, planBody, planJson, runBody, runGraph, runList, runListQuery, runReportQuery, runStatus, runStatusQuery } from '../schemas/runs.js';
+import { cancelResult, planBody, planJson, runBody, runGraph, runList, runListQuery, runProgressJson, runReportQuery, runStatus, runStatusQuery, runTimeline } from '../schemas/runs.js';
 import { runTaskParams, taskDetail, taskDetailQuery } from '../schemas/tasks.js';
 import { loadTaskDetail } from '../task-detail.js';
 import { createRetryRun, requireRun, requireTask } from '../work-items.js';
@@ -114,7 +115,9 @@ export function registerRunRoutes(app: ZodApp, deps: ServerDeps): void {
     { schema: { tags: ['runs'], summary: 'The run\'s dependency graph with statuses and the critical path', params: runParams, response: { 200: runGraph, ...errors(400, 404) } } },
     async (request) => {
       const run = await requireRun(weft, request.params.id);
-      const [tasks, { plan: p, critical }] = await Promise.all([weft.store.listTasks(run.id), deps.plans.get(run)]);
+      const [tasks, attempts, { plan: p, critical }] = await Promise.all([weft.store.listTasks(run.id), weft.store.listAttempts(run.id), deps.plans.get(run)]);
+      const lastCategory = new Map<string, ErrorCategory | null>();
+      for (const a of attempts) lastCategory.set(a.taskId, a.errorCategory);
       return {
         runId: run.id,
         nodes: tasks.map((t) => ({
@@ -126,11 +129,60 @@ export function registerRunRoutes(app: ZodApp, deps: ServerDeps): void {
           phase: t.phase,
           critical: critical.has(t.id),
           prUrl: t.prUrl,
+          requirementId: t.spec.requirementId,
+          requirementTitle: t.spec.requirementTitle,
+          agent: t.agent,
+          attempts: t.attemptCount,
+          startedAt: iso(t.startedAt),
+          finishedAt: iso(t.finishedAt),
+          errorCategory: lastCategory.get(t.id) ?? null,
+          error: t.error ? t.error.split('\n')[0]!.slice(0, 300) : null,
         })),
         edges: tasks.flatMap((t) => t.dependsOn.map((d) => ({ from: d, to: t.id }))),
         criticalPath: p.criticalPath,
         criticalPathMinutes: p.criticalPathMinutes,
       };
+    },
+  );
+
+  app.get(
+    '/api/v1/runs/:id/progress',
+    {
+      schema: {
+        tags: ['runs'],
+        summary: 'A run\'s figures (outcomes counted apart, success rate, throughput, what each failure blocks) and ETA, without its tasks',
+        params: runParams,
+        response: { 200: runProgressJson, ...errors(400, 404) },
+      },
+    },
+    async (request) => {
+      const run = await requireRun(weft, request.params.id);
+      const [tasks, attempts] = await Promise.all([weft.store.listTasks(run.id), weft.store.listAttempts(run.id)]);
+      return { run: runToJson(run), ...runProgress(run, tasks, attempts) };
+    },
+  );
+
+  app.get(
+    '/api/v1/runs/:id/timeline',
+    {
+      schema: {
+        tags: ['runs'],
+        summary: 'Every attempt of the run per task (times in epoch ms), for a Gantt chart',
+        params: runParams,
+        response: { 200: runTimeline, ...errors(400, 404) },
+      },
+    },
+    async (request) => {
+      const run = await requireRun(weft, request.params.id);
+      const attempts = await weft.store.listAttempts(run.id);
+      const byTask = new Map<string, Pick<AttemptRecord, 'number' | 'status' | 'startedAt' | 'finishedAt'>[]>();
+      for (const a of attempts) {
+        const span = { number: a.number, status: a.status, startedAt: a.startedAt, finishedAt: a.finishedAt };
+        const list = byTask.get(a.taskId);
+        if (list) list.push(span);
+        else byTask.set(a.taskId, [span]);
+      }
+      return { runId: run.id, tasks: [...byTask].map(([id, list]) => ({ id, attempts: list })) };
     },
   );
 

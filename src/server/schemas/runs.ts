@@ -2,7 +2,7 @@
 import { z } from 'zod';
 import { FIGURE_BUCKETS, type FigureBucket } from '../../core/run-figures.js';
 import { PRIORITIES, TASK_STATUSES, TASK_TYPES } from '../../core/task.js';
-import { ERROR_CATEGORIES, RUN_REASONS, RUN_STATUSES } from '../../store/records.js';
+import { ATTEMPT_STATUSES, ERROR_CATEGORIES, RUN_REASONS, RUN_STATUSES } from '../../store/records.js';
 import { agentName, isoTimeOrNull, queryInt, text } from './common.js';
 import { usageJson, usageTotalsJson } from './usage.js';
 
@@ -182,6 +182,14 @@ export const runGraph = z.object({
       phase: z.number().nullable(),
       critical: z.boolean(),
       prUrl: z.string().nullable(),
+      requirementId: z.string().describe('The `##` requirement the task came from'),
+      requirementTitle: z.string(),
+      agent: z.string().nullable().describe('Agent override of the task (null: the run\'s agent)'),
+      attempts: z.number(),
+      startedAt: isoTimeOrNull,
+      finishedAt: isoTimeOrNull,
+      errorCategory: z.enum(ERROR_CATEGORIES).nullable().describe('Category of the latest failed attempt'),
+      error: z.string().nullable().describe('First line of the task\'s error'),
     }),
   ),
   edges: z.array(z.object({ from: z.string(), to: z.string() })).describe('`from` must finish before `to` starts'),
@@ -190,3 +198,17 @@ export const runGraph = z.object({
 });
 
 export const runReportQuery = z.object({ format: z.enum(['markdown', 'json']).default('markdown') });
+
+/** `GET /api/v1/runs/:id/progress`: the run with its figures and ETA, without its tasks. */
+export const runProgressJson = z.object({ run: runJson, figures: runFigures, eta: runEta });
+
+/** `GET /api/v1/runs/:id/timeline`. */
+export const runTimeline = z.object({
+  runId: z.string(),
+  tasks: z.array(
+    z.object({
+      id: z.string(),
+      attempts: z.array(z.object({ number: z.number(), status: z.enum(ATTEMPT_STATUSES), startedAt: z.number(), finishedAt: z.number().nullable() })),
+    }),
+  ),
+});

@@ -25,16 +25,22 @@ export function RunList() {
       if (timer) clearTimeout(timer);
     };
   }, []);
-  if (error) return <p class="error">{error}</p>;
-  if (!runs) return <p>Loading…</p>;
+  if (error) return <><h1>Runs</h1><p class="error">{error}</p></>;
+  if (!runs) return <><h1>Runs</h1><p>Loading…</p></>;
   if (runs.length === 0) {
     return (
+      <>
+      <h1>Runs</h1>
       <p class="muted">
         No runs yet. Start one with <code>weft run REQUIREMENTS.md --agent simulate</code> or <code>POST /api/v1/runs</code>.
       </p>
+      </>
     );
   }
   return (
+    <>
+    <h1>Runs</h1>
+    <div class="table-wide">
     <table class="runs" data-testid="runs-table">
       <thead>
         <tr><th>Run</th><th>Status</th><th>Tasks</th><th>Agent</th><th>Created</th><th>Duration</th></tr>
@@ -44,7 +50,7 @@ export function RunList() {
           <tr key={r.id} data-run-id={r.id}>
             <td>
               <a href={`#/runs/${r.id}`}>{r.title}</a>
-              <div class="muted"><code>{r.id}</code>{r.active ? ' · executing here' : ''}</div>
+              <div class="muted"><code>{r.id}</code>{r.active ? ' · executing here' : ''}{r.retryOf ? <> · retry of <a href={`#/runs/${r.retryOf}`}>{r.retryOf}</a></> : null}</div>
             </td>
             <td><span class={`pill run-${r.status}`}>{r.status}</span></td>
             <td>
@@ -53,7 +59,7 @@ export function RunList() {
                   r.tasks.byStatus[s] ? <i key={s} style={{ flex: r.tasks.byStatus[s], background: STATUS_COLORS[s].stroke }} /> : null,
                 )}
               </div>
-              <span class="muted">{r.tasks.total} tasks</span>
+              <span class="muted">{r.tasks.total} tasks{TASK_STATUSES.filter((s) => r.tasks.byStatus[s] && s !== 'succeeded').map((s) => ` · ${r.tasks.byStatus[s]} ${s}`).join('')}</span>
             </td>
             <td>{r.agent}</td>
             <td>{when(r.createdAt)}</td>
@@ -62,5 +68,7 @@ export function RunList() {
         ))}
       </tbody>
     </table>
+    </div>
+    </>
   );
 }
