@@ -4,6 +4,7 @@
  */
 import { randomBytes } from 'node:crypto';
 import { mkdirSync } from 'node:fs';
+import { writeFile } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import pino from 'pino';
 import type { AgentBackend } from './agents/agent-backend.js';
@@ -15,6 +16,7 @@ import { InputError } from './core/errors.js';
 import { createRedactor, isSecretName, secretValues, urlPassword, type Redactor } from './core/redact.js';
 import type { Plan, TaskSpec } from './core/task.js';
 import { Engine, type AttemptFeedback, type RunOutcome } from './engine/engine.js';
+import { attemptPromptPath, MAX_PROMPT_FILE } from './engine/attempt-files.js';
 import { recordEvents } from './engine/event-recorder.js';
 import { TaskLog } from './engine/task-log.js';
 import { EngineEvents } from './engine/events.js';
@@ -324,8 +326,13 @@ export class Weft {
       // Context is a help, never a reason to fail an attempt.
       return codeContext.forTask(task, createGitSourceTree(run.repo, integrationBranch)).catch(() => undefined);
     };
-    const promptFor = async (task: TaskSpec, _attempt: number, feedback: AttemptFeedback | undefined) => {
-      if (task.prompt !== undefined) return this.redact(verbatimPrompt(task.prompt, feedback));
+    // Kept per attempt (bounded) so the dashboard can show what each attempt was sent.
+    const keep = async (task: TaskSpec, attempt: number, text: string) => {
+      await writeFile(attemptPromptPath(this.dataDir, runId, task.id, attempt), text.slice(0, MAX_PROMPT_FILE)).catch(() => undefined);
+      return text;
+    };
+    const promptFor = async (task: TaskSpec, attempt: number, feedback: AttemptFeedback | undefined) => {
+      if (task.prompt !== undefined) return keep(task, attempt, this.redact(verbatimPrompt(task.prompt, feedback)));
       const memory = new Map<string, TaskMemory>();
       for (const dep of task.dependsOn) {
         const rec = await store.getTask(runId, dep);
@@ -342,7 +349,7 @@ export class Weft {
         ...(config.prompt.maxChars ? { maxChars: config.prompt.maxChars } : {}),
       });
       // Dependencies' summaries and the last failure's output end up here: nothing secret goes to an agent.
-      return this.redact(built.text);
+      return keep(task, attempt, this.redact(built.text));
     };
 
     const logDir = join(this.dataDir, 'logs');

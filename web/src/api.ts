@@ -20,14 +20,15 @@ export interface RunJson {
   retryOf: string | null;
 }
 
-export type { RunFigures, FailureImpact } from '../../src/core/run-figures';
-export type { Eta } from '../../src/core/estimate-eta';
+import type { Eta } from '../../src/core/estimate-eta';
+import type { RunFigures } from '../../src/core/run-figures';
+export type { Eta, RunFigures };
 
 /** `GET /api/v1/runs/:id/progress`. */
 export interface RunProgress {
   run: RunJson;
-  figures: import('../../src/core/run-figures').RunFigures;
-  eta: import('../../src/core/estimate-eta').Eta;
+  figures: RunFigures;
+  eta: Eta;
 }
 
 export interface RunListItem extends RunJson {
@@ -71,6 +72,30 @@ export interface Attempt {
   errorCategory: string | null;
   error: string | null;
   outputTail: string | null;
+  usage: Usage | null;
+}
+
+/** Tokens, cost and turns an agent reported (all optional). */
+export interface Usage {
+  inputTokens?: number;
+  outputTokens?: number;
+  cachedInputTokens?: number;
+  costUsd?: number;
+  turns?: number;
+  model?: string;
+  sessionId?: string;
+}
+
+/** `GET /api/v1/runs/:id/tasks/:taskId/attempts/:number`. */
+export interface AttemptDetail extends Attempt {
+  output: string | null;
+  prompt: string | null;
+  verifyOutput: string | null;
+  filesChanged: string[];
+  commits: string[];
+  prUrl: string | null;
+  summary: string | null;
+  diff: { text: string; truncated: boolean } | null;
 }
 
 export interface TaskDetail {
@@ -94,6 +119,7 @@ export interface TaskDetail {
   };
   critical: boolean;
   attempts: Attempt[];
+  usage?: { attempts: number; inputTokens: number; outputTokens: number; cachedInputTokens: number; costUsd: number; turns: number };
   result: unknown;
   prompt: string | null;
   logTail: string | null;

@@ -128,8 +128,9 @@ function layeredLayout(input: LayoutInput): GraphLayout {
   for (let i = 0; i < n; i++) levels = Math.max(levels, level[i]! + 1);
   const byLevel: number[][] = Array.from({ length: levels }, () => []);
   for (let i = 0; i < n; i++) byLevel[level[i]!]!.push(i);
-  // Rows per column: aim at a layout about twice as wide as tall.
-  const rows = Math.max(12, Math.ceil((COL_W * levels + Math.sqrt((COL_W * levels) ** 2 + 8 * ROW_H * COL_W * n)) / (4 * ROW_H)));
+  // Rows per column: aim at a layout about as wide as a desktop graph box (2.5:1).
+  const aspect = 2.5;
+  const rows = Math.max(12, Math.ceil((COL_W * levels + Math.sqrt((COL_W * levels) ** 2 + 4 * aspect * ROW_H * COL_W * n)) / (2 * aspect * ROW_H)));
   const order = new Float64Array(n); // global vertical rank, for barycenters
   const x = new Float64Array(n);
   const y = new Float64Array(n);

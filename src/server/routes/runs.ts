@@ -9,7 +9,8 @@ import { planToJson } from '../../plan/render/plan-json.js';
 import { assertApiAgent } from '../api-agent.js';
 import { errors, runId } from '../schemas/common.js';
 import { cancelResult, planBody, planJson, runBody, runGraph, runList, runListQuery, runProgressJson, runReportQuery, runStatus, runStatusQuery, runTimeline } from '../schemas/runs.js';
-import { runTaskParams, taskDetail, taskDetailQuery } from '../schemas/tasks.js';
+import { attemptDetail, attemptParams, runTaskParams, taskDetail, taskDetailQuery } from '../schemas/tasks.js';
+import { loadAttemptDetail } from '../attempt-detail.js';
 import { loadTaskDetail } from '../task-detail.js';
 import { createRetryRun, requireRun, requireTask } from '../work-items.js';
 import type { ServerDeps, ZodApp } from '../zod-app.js';
@@ -282,6 +283,22 @@ export function registerRunRoutes(app: ZodApp, deps: ServerDeps): void {
     async (request) => {
       const [run, task] = await Promise.all([requireRun(weft, request.params.id), requireTask(weft, request.params.id, request.params.taskId)]);
       return loadTaskDetail(weft, deps.plans, run, task, { include: request.query.include });
+    },
+  );
+
+  app.get(
+    '/api/v1/runs/:id/tasks/:taskId/attempts/:number',
+    {
+      schema: {
+        tags: ['runs'],
+        summary: 'One attempt in full: the prompt it was sent, its output, verify output, usage, files changed and the diff of its commits',
+        params: attemptParams,
+        response: { 200: attemptDetail, ...errors(400, 404) },
+      },
+    },
+    async (request) => {
+      const [run, task] = await Promise.all([requireRun(weft, request.params.id), requireTask(weft, request.params.id, request.params.taskId)]);
+      return loadAttemptDetail(weft, run, task, request.params.number);
     },
   );
 }

@@ -88,6 +88,20 @@ export const attemptJson = z.object({
   usage: usageJson.nullable(),
 });
 
+/** `GET /api/v1/runs/:id/tasks/:taskId/attempts/:number`. */
+export const attemptDetail = attemptJson.extend({
+  output: z.string().nullable().describe('The agent output kept for this attempt (bounded)'),
+  prompt: z.string().nullable().describe('The prompt this attempt was sent (null when none was kept: the simulate agent gets none)'),
+  verifyOutput: z.string().nullable().describe('What the verify command printed (bounded)'),
+  filesChanged: z.array(z.string()),
+  commits: z.array(z.string()),
+  prUrl: z.string().nullable(),
+  summary: z.string().nullable(),
+  diff: z.object({ text: z.string(), truncated: z.boolean() }).nullable().describe('`git show` of the attempt\'s commits in the run\'s repository'),
+});
+
+export const attemptParams = z.object({ id: runId, taskId: text(1000), number: z.coerce.number().int().min(1).max(1000) });
+
 export const taskDetail = z.object({
   task: taskJson,
   critical: z.boolean().describe('On the critical path of its run'),

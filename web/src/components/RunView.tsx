@@ -100,6 +100,8 @@ export function RunView({ runId, taskId, canOperate, navigate }: Props) {
 
   useEffect(() => {
     graphRef.current = null;
+    setMessage(null);
+    setConfirming(false);
     setGraph(null);
     setLayout(null);
     setProgress(null);
@@ -210,7 +212,7 @@ export function RunView({ runId, taskId, canOperate, navigate }: Props) {
   const etaLeft = eta && eta.basis !== 'done' ? Math.max(0, eta.remainingMs - (Date.now() - progress.at)) : null;
   const open = (id: string) => navigate(`#/runs/${runId}/tasks/${encodeURIComponent(id)}`);
   const runningNow = graph.nodes.map((n, i) => ({ n, i })).filter(({ i }) => statuses.current[i] === 'running');
-  const failed = figures.failures;
+  const failed = figures.failures.filter((f) => f.status === 'failed');
   const human = graph.nodes.filter((n, i) => statuses.current[i] === 'failed' && n.errorCategory && NEEDS_HUMAN.has(n.errorCategory));
   const selectedIndex = taskId ? index.current.get(taskId) : undefined;
 
@@ -293,6 +295,7 @@ export function RunView({ runId, taskId, canOperate, navigate }: Props) {
               {failed.length > 12 ? <li class="muted">… and {failed.length - 12} more (filter the table by status)</li> : null}
             </ul>
           )}
+          {c.cancelled ? <p class="muted">{c.cancelled} cancelled (filter the table by status).</p> : null}
           {human.length ? <p class="muted">{human.length} failure{human.length === 1 ? '' : 's'} need a human: a retry will not fix {human.length === 1 ? 'it' : 'them'}.</p> : null}
           {selectedIndex !== undefined && figures.blockedBy.get(taskId!) ? <p>Selected task is blocked by {figures.blockedBy.get(taskId!)!.map((id) => <a key={id} href={`#/runs/${runId}/tasks/${encodeURIComponent(id)}`}><code>{id}</code> </a>)}</p> : null}
         </section>
