@@ -116,9 +116,11 @@ export function registerRunRoutes(app: ZodApp, deps: ServerDeps): void {
     { schema: { tags: ['runs'], summary: 'The run\'s dependency graph with statuses and the critical path', params: runParams, response: { 200: runGraph, ...errors(400, 404) } } },
     async (request) => {
       const run = await requireRun(weft, request.params.id);
-      const [tasks, attempts, { plan: p, critical }] = await Promise.all([weft.store.listTasks(run.id), weft.store.listAttempts(run.id), deps.plans.get(run)]);
+      const [tasks, { plan: p, critical }] = await Promise.all([weft.store.listTasks(run.id), deps.plans.get(run)]);
+      // Only failed tasks need their last attempt's category; never read every attempt's output.
       const lastCategory = new Map<string, ErrorCategory | null>();
-      for (const a of attempts) lastCategory.set(a.taskId, a.errorCategory);
+      const failed = tasks.filter((t) => t.status === 'failed').slice(0, 2000);
+      for (const [id, list] of await Promise.all(failed.map(async (t) => [t.id, await weft.store.listAttempts(run.id, t.id)] as const))) lastCategory.set(id, list.at(-1)?.errorCategory ?? null);
       return {
         runId: run.id,
         nodes: tasks.map((t) => ({
@@ -158,7 +160,8 @@ export function registerRunRoutes(app: ZodApp, deps: ServerDeps): void {
     },
     async (request) => {
       const run = await requireRun(weft, request.params.id);
-      const [tasks, attempts] = await Promise.all([weft.store.listTasks(run.id), weft.store.listAttempts(run.id)]);
+      // Slim reads: no specs, no agent output.
+      const [tasks, attempts] = await Promise.all([weft.store.listTaskStates(run.id), weft.store.listAttemptTimes(run.id)]);
       return { run: runToJson(run), ...runProgress(run, tasks, attempts) };
     },
   );
@@ -175,7 +178,7 @@ export function registerRunRoutes(app: ZodApp, deps: ServerDeps): void {
     },
     async (request) => {
       const run = await requireRun(weft, request.params.id);
-      const attempts = await weft.store.listAttempts(run.id);
+      const attempts = await weft.store.listAttemptTimes(run.id);
       const byTask = new Map<string, Pick<AttemptRecord, 'number' | 'status' | 'startedAt' | 'finishedAt'>[]>();
       for (const a of attempts) {
         const span = { number: a.number, status: a.status, startedAt: a.startedAt, finishedAt: a.finishedAt };
