@@ -168,5 +168,6 @@ test('schema errors name the file, line and key', () => {
   assert.throws(() => parseWorkflow('name: x\nsteps:\n  - id: a\n    run: [a]\n  - id: a\n    run: [b]\n', 'w.yaml'), /w\.yaml:5: steps\[1\] \(a\)\.id: step id "a" is used twice/);
   assert.throws(() => parseWorkflow('name: x\nsteps:\n  - id: a\n    foreach: { items: [1], steps: [{ id: b, runn: [x] }] }\n', 'w.yaml'), /w\.yaml:4: .*Unrecognized key/);
   assert.throws(() => parseWorkflow('name: x\nsteps:\n  - id: a\n    wait: {}\n', 'w.yaml'), /w\.yaml:4: steps\[0\] \(a\)\.wait: a wait has exactly one/);
+  assert.throws(() => parseWorkflow('name: x\non:\n  schedule: "every day"\nsteps:\n  - { id: a, run: [a] }\n', 'w.yaml'), /w\.yaml:3: on\.schedule: bad cron pattern "every day"/);
   assert.throws(() => resolveInputs(parseWorkflow('name: x\ninputs:\n  n: { type: number }\nsteps:\n  - { id: a, run: [a] }\n'), { n: 'abc' }), /must be a number/);
 });

@@ -4,6 +4,7 @@ import { isNode, LineCounter, parseDocument, type Document } from 'yaml';
 import { InputError, SourceError } from '../core/errors.js';
 import { childSteps, stepKind, workflowSchema, type RawStep, type WorkflowDef } from './definition.js';
 import { parseExpression, templateExpressions } from './expressions.js';
+import { checkCron, schedulesOf } from './scheduler.js';
 
 /** Parses and validates YAML text; `file` is only used in messages. */
 export function parseWorkflow(text: string, file = 'workflow.yaml'): WorkflowDef {
@@ -107,6 +108,11 @@ function validate(def: WorkflowDef, report: Report): void {
     for (const s of steps) visit(s.id, []);
   };
   walk(def.steps, ['steps']);
+  const schedules = schedulesOf(def);
+  schedules.forEach((pattern, i) => {
+    const why = checkCron(pattern);
+    if (why) report(['on', 'schedule', ...(Array.isArray(def.on?.schedule) ? [i] : [])], `bad cron pattern "${pattern}": ${why}`);
+  });
 }
 
 function collectTemplates(v: unknown): string[] {
