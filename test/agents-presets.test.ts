@@ -81,9 +81,9 @@ describe('presets and routing', () => {
     assert.equal(classifyAgentMessage('tests failed'), 'agent');
   });
 
-  it('lists which agents are installed without running them', async () => {
+  it('lists which agents are installed', async () => {
     const config = weftConfigSchema.parse({ agents: { mine: { command: 'my-agent --go' } } });
-    const rows = await listAgents(config, { PATH: bin });
+    const rows = await listAgents(config, { PATH: bin }, { versions: false });
     const byName = Object.fromEntries(rows.map((r) => [r.name, r]));
     assert.deepEqual(Object.keys(byName), ['claude', 'codex', 'aider', 'gemini', 'example', 'mine', 'codegen']);
     assert.equal(byName.codegen!.installed, false);
@@ -92,6 +92,31 @@ describe('presets and routing', () => {
     assert.equal(byName.codex!.installed, false);
     assert.equal(byName.example!.installed, true);
     assert.deepEqual([byName.mine!.installed, byName.mine!.source, byName.mine!.command], [false, 'config', 'my-agent --go']);
+  });
+
+  it('shows version, credentials (never values) and the exact argv per preset', async () => {
+    const vbin = await mkdtemp(join(tmpdir(), 'weft-vbin-'));
+    await writeFile(join(vbin, 'codex'), `#!${process.execPath}\nconsole.log('codex-cli 9.9.9')\n`);
+    await chmod(join(vbin, 'codex'), 0o755);
+    const home = await mkdtemp(join(tmpdir(), 'weft-home-'));
+    try {
+      const env = { PATH: vbin, HOME: home, OPENAI_API_KEY: 'sk-secret', OPENAI_BASE_URL: 'http://127.0.0.1:9/v1' };
+      const config = weftConfigSchema.parse({ budget: { maxAttemptCostUsd: 1.5 } });
+      const rows = Object.fromEntries((await listAgents(config, env)).map((r) => [r.name, r]));
+      assert.equal(rows.codex!.version, 'codex-cli 9.9.9');
+      assert.deepEqual([rows.codex!.credentials, rows.codex!.credentialSource], ['env', 'OPENAI_API_KEY']);
+      assert.ok(!JSON.stringify(rows).includes('sk-secret'));
+      // codex reads no base URL from the environment: weft passes OPENAI_BASE_URL as a model provider.
+      assert.deepEqual(rows.codex!.argv.slice(0, 6), ['codex', 'exec', '-c', 'model_providers.weft-openai={name="OpenAI-compatible (OPENAI_BASE_URL)",base_url="http://127.0.0.1:9/v1",env_key="OPENAI_API_KEY",wire_api="responses"}', '-c', 'model_provider="weft-openai"']);
+      assert.equal(rows.codex!.argv.at(-1), '-');
+      assert.deepEqual(rows.claude!.argv.slice(-2), ['--max-budget-usd', '1.5']);
+      assert.equal(rows.claude!.credentials, 'missing');
+      assert.deepEqual(rows.gemini!.argv.slice(0, 4), ['gemini', '--skip-trust', '--approval-mode', 'auto_edit']);
+      assert.ok(rows.aider!.argv.includes('--no-gitignore'));
+    } finally {
+      await rm(vbin, { recursive: true, force: true });
+      await rm(home, { recursive: true, force: true });
+    }
   });
 
   it('resolves agent specs: built-ins, config names, presets, command lines', () => {

@@ -225,10 +225,12 @@ function credentialsOf(name: string, env: NodeJS.ProcessEnv): Pick<AgentListing,
 async function programVersion(path: string, env: NodeJS.ProcessEnv): Promise<string | undefined> {
   const { execFile } = await import('node:child_process');
   return new Promise((resolve) => {
-    execFile(path, ['--version'], { env, timeout: 15_000, encoding: 'utf8' }, (err, stdout) => {
+    const child = execFile(path, ['--version'], { env, timeout: 15_000, encoding: 'utf8' }, (err, stdout) => {
       const line = String(stdout ?? '').split('\n').find((l) => l.trim() !== '');
       resolve(err && !line ? undefined : line?.trim());
     });
+    // Nothing to read: a program that waits for stdin must not wait here.
+    child.stdin?.end();
   });
 }
 
