@@ -18,12 +18,12 @@ after(async () => {
   for (const d of dirs) rmSync(d, { recursive: true, force: true });
 });
 
-async function setup() {
+async function setup(config = defaultConfig()) {
   const dir = mkdtempSync(join(tmpdir(), 'weft-deploy-'));
   dirs.push(dir);
   const store = openSqliteStore(join(dir, 'weft.db'));
   await store.migrate();
-  const weft = new Weft(defaultConfig(), store, dir, (spec, cfg) =>
+  const weft = new Weft(config, store, dir, (spec, cfg) =>
     spec === 'simulate' || spec === 'codegen'
       ? // A stand-in for Codegen: the flow is the same whichever backend runs the task.
         { ...createSimulateAgent({ scale: 1, failRate: 0, seed: 1 }), name: spec }
@@ -43,6 +43,37 @@ async function call<T>(app: FastifyInstance, method: 'GET' | 'POST', url: string
 }
 
 describe('seed 000 deployment endpoints', () => {
+  test("create takes the seed's context dict: YAML in the prompt, repository and branch when configured", async () => {
+    const config = defaultConfig();
+    const repoDir = mkdtempSync(join(tmpdir(), 'weft-deploy-repo-'));
+    dirs.push(repoDir);
+    config.repositories = { 'example-repo': repoDir };
+    const { app, weft } = await setup(config);
+    // The seed's example, as written.
+    const context = {
+      repository: 'example-repo',
+      branch: 'main',
+      environment: 'production',
+      infrastructure: { provider: 'aws', region: 'us-west-2', services: ['ec2', 'rds', 's3'] },
+    };
+    const { task_id } = await call<{ task_id: string }>(app, 'POST', `${P}/create`, { task_description: 'Deploy the application to AWS using Terraform', context });
+    const runId = task_id.split(':')[0]!;
+    const run = (await weft.store.getRun(runId))!;
+    assert.equal(run.repo, repoDir);
+    assert.equal(run.baseBranch, 'main');
+    const { buildPrompt } = await import('../src/prompt/index.js');
+    const { analyzePlan } = await import('../src/plan/analyze-plan.js');
+    const { readRunSettings } = await import('../src/engine/run-settings.js');
+    const tasks = await weft.store.listTasks(runId);
+    const plan = analyzePlan({ title: run.title, context: readRunSettings(run.options).context, tasks: tasks.map((t) => t.spec), source: 'api' });
+    const prompt = (await buildPrompt(plan, tasks[0]!.id)).text;
+    assert.match(prompt, /```yaml\nrepository: example-repo\nbranch: main\nenvironment: production\ninfrastructure:\n {2}provider: aws\n {2}region: us-west-2\n {2}services:\n {4}- ec2/);
+
+    // An unknown repository name is context for the agent only.
+    const other = await call<{ task_id: string }>(app, 'POST', `${P}/create`, { task_description: 'Deploy it', context: { ...context, repository: 'elsewhere' } });
+    assert.equal((await weft.store.getRun(other.task_id.split(':')[0]!))!.repo, null);
+  });
+
   test('is-deployment-task uses the planner\'s type inference', async () => {
     const { app } = await setup();
     const yes = await call<{ is_deployment: boolean }>(app, 'POST', `${P}/is-deployment-task`, { task_description: 'Deploy the web app to staging with Docker and Kubernetes' });

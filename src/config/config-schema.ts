@@ -219,6 +219,9 @@ export const weftConfigSchema = section({
       ).describe('How many times weft reacts to a pull request event with a new attempt'),
     }).prefault({}),
   ).describe('Pull requests'),
+  repositories: nullAsUnset(mapOf(text()).default({})).describe(
+    "Named repositories (name -> path on this machine) that API requests may name, e.g. seed 000's context.repository",
+  ),
   server: nullAsUnset(
     section({
       host: text().default('127.0.0.1').describe('Address the API and dashboard listen on'),

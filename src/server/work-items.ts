@@ -22,6 +22,7 @@ export interface AdhocTaskInput {
   files: string[];
   agent?: string | undefined;
   repo?: string | undefined;
+  baseBranch?: string | undefined;
   context?: string | undefined;
 }
 
@@ -54,7 +55,7 @@ export async function createAdhocTask(weft: Weft, input: AdhocTaskInput): Promis
     source: { file: 'api', line: 1 },
   };
   const plan = analyzePlan({ title: `${ADHOC_PREFIX}${input.title}`, context: input.context ?? '', tasks: [spec], source: 'api' });
-  const run = await weft.createRun(plan, { ...(input.agent ? { agent: input.agent } : {}), ...(input.repo ? { repo: input.repo } : {}) });
+  const run = await weft.createRun(plan, { ...(input.agent ? { agent: input.agent } : {}), ...(input.repo ? { repo: input.repo } : {}), ...(input.baseBranch ? { baseBranch: input.baseBranch } : {}) });
   const task = await weft.store.getTask(run.id, spec.id);
   if (!task) throw new Error(`task ${spec.id} of run ${run.id} vanished`);
   return task;

@@ -2,11 +2,13 @@
  * Seed 000's deployment endpoints, a thin layer over weft's own API: a deployment task is an ad-hoc
  * task of type deployment; `task_id` is the API task id (RUN_ID:TASK_ID).
  */
+import YAML from 'yaml';
 import { ConflictError } from '../../core/errors.js';
 import { TERMINAL_TASK_STATUSES } from '../../core/task.js';
 import { loadRunStatus } from '../../engine/run-status.js';
 import { reportMarkdown } from '../../engine/run-report.js';
 import { inferType } from '../../plan/infer-type.js';
+import { fence } from '../../prompt/template-loader.js';
 import { memoryText } from '../api-json.js';
 import { startTask } from '../delegate.js';
 import { errors, ok } from '../schemas/common.js';
@@ -37,6 +39,20 @@ function titleOf(description: string): string {
   return first.length > 80 ? `${first.slice(0, 77).trimEnd()}…` : first || 'Deployment task';
 }
 
+/** Seed 000's context dict as prompt text: YAML, which reads like the dict and keeps nesting. */
+export function contextText(context: string | Record<string, unknown> | undefined): string | undefined {
+  if (context === undefined || typeof context === 'string') return context;
+  return `Deployment context:\n\n${fence(YAML.stringify(context).trimEnd(), 'yaml')}`;
+}
+
+/** The repository and branch a context object names, when `repository` is one of the configured repositories. */
+export function deploymentTarget(context: string | Record<string, unknown> | undefined, repositories: Readonly<Record<string, string>>): { repo?: string; baseBranch?: string } {
+  if (context === undefined || typeof context === 'string' || typeof context.repository !== 'string') return {};
+  if (!Object.hasOwn(repositories, context.repository)) return {};
+  const repo = repositories[context.repository]!;
+  return { repo, ...(typeof context.branch === 'string' && context.branch.trim() ? { baseBranch: context.branch.trim() } : {}) };
+}
+
 /** Registers `/api/codegen/deployment/*`. */
 export function registerDeploymentRoutes(app: ZodApp, deps: ServerDeps): void {
   const { weft, executor } = deps;
@@ -59,7 +75,9 @@ export function registerDeploymentRoutes(app: ZodApp, deps: ServerDeps): void {
     { schema: { tags, summary: 'Create a deployment task (not started)', body: createBody, response: { 200: createResult, ...errors(400, 403) } } },
     async (request) => {
       const b = request.body;
+      const where = deploymentTarget(b.context, weft.config.repositories);
       const t = await createAdhocTask(weft, {
+        ...where,
         title: titleOf(b.task_description),
         description: b.task_description,
         type: 'deployment',
@@ -67,7 +85,7 @@ export function registerDeploymentRoutes(app: ZodApp, deps: ServerDeps): void {
         estimateMinutes: 30,
         acceptanceCriteria: [],
         files: [],
-        context: b.context,
+        context: contextText(b.context),
       });
       return { task_id: formatTaskRef(t.runId, t.id) };
     },

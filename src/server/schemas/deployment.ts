@@ -8,7 +8,13 @@ const taskId = text(1000).describe('The task_id `create` returned (RUN_ID:TASK_I
 export const isDeploymentBody = z.object({ task_description: text(100_000) });
 export const isDeploymentResult = z.object({ is_deployment: z.boolean() });
 
-export const createBody = z.object({ task_description: text(100_000), context: z.string().max(100_000).optional() });
+export const createBody = z.object({
+  task_description: text(100_000),
+  context: z
+    .union([z.string().max(100_000), z.record(z.string(), z.unknown())])
+    .optional()
+    .describe('Text, or an object (repository, branch, environment, infrastructure, …) given to the agent as YAML; `repository` picks a configured repository'),
+});
 export const createResult = z.object({ task_id: z.string() });
 
 export const delegateBody = z.object({ task_id: taskId, agent: agentName.optional().describe('Default: config `agent`, else simulate') });
