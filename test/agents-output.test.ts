@@ -181,6 +181,8 @@ describe('error text', () => {
     assert.equal(resetTimeIn('5-hour limit reached ∙ resets at 2026-12-01T15:00:00Z', now), Date.parse('2026-12-01T15:00:00Z'));
     assert.equal(resetTimeIn('limit reached · resets 3pm (UTC)', now), Date.parse('2026-12-01T15:00:00Z'));
     assert.equal(resetTimeIn('limit reached · resets 9am (UTC)', now), Date.parse('2026-12-02T09:00:00Z'));
+    assert.equal(resetTimeIn("You've hit your usage limit. Try again in 2 hours.", now), now + 2 * 3600_000);
+    assert.equal(resetTimeIn("You've hit your usage limit. Try again at 3:05 PM (UTC).", now), Date.parse('2026-12-01T15:05:00Z'));
     assert.equal(resetTimeIn('something else', now), undefined);
   });
 });

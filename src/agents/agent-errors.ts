@@ -37,10 +37,11 @@ export function classifyAgentMessage(text: string): ErrorCategory {
 
 /**
  * When a usage limit named in an agent's text resets (epoch ms), if it says: Claude's
- * "…limit reached|1767225600", "resets at 2026-01-01T00:00:00Z", or "resets 3pm" / "resets at 3:30pm (UTC)".
+ * "…limit reached|1767225600", "resets at 2026-01-01T00:00:00Z", "resets 3pm" / "resets at 3:30pm (UTC)",
+ * or codex's "try again in 2 hours" / "try again at 3:05 PM".
  */
 export function resetTimeIn(text: string, now = Date.now()): number | undefined {
-  if (!/limit|resets?/i.test(text)) return undefined;
+  if (!/limit|resets?|try again/i.test(text)) return undefined;
   const epoch = /limit reached\s*\|\s*(\d{10,13})\b/i.exec(text) ?? /resets?(?: at)?\s+(\d{10,13})\b/i.exec(text);
   if (epoch) return toMs(Number(epoch[1]));
   const iso = /resets?(?: at)?\s+(\d{4}-\d{2}-\d{2}T[\d:.]+(?:Z|[+-]\d{2}:?\d{2})?)/i.exec(text);
@@ -48,7 +49,13 @@ export function resetTimeIn(text: string, now = Date.now()): number | undefined 
     const t = Date.parse(iso[1]!);
     if (!Number.isNaN(t)) return t;
   }
-  const clock = /resets?(?: at)?\s+(\d{1,2})(?::(\d{2}))?\s*(am|pm)\b/i.exec(text);
+  const wait = /(?:try again|resets?) in (?:about )?([\d.]+)\s*(seconds?|secs?|s|minutes?|mins?|m|hours?|h|days?|d)\b/i.exec(text);
+  if (wait) {
+    const unit = wait[2]!.toLowerCase()[0];
+    const scale = unit === 's' ? 1000 : unit === 'm' ? 60_000 : unit === 'h' ? 3600_000 : 86_400_000;
+    return now + Math.round(Number(wait[1]) * scale);
+  }
+  const clock = /(?:resets?|try again)(?: at)?\s+(\d{1,2})(?::(\d{2}))?\s*(am|pm)\b/i.exec(text);
   if (clock) {
     let hour = Number(clock[1]) % 12;
     if (clock[3]!.toLowerCase() === 'pm') hour += 12;
