@@ -303,7 +303,17 @@ export class Engine {
         () => undefined,
       );
     }, this.settings.heartbeatMs);
-    const timeout = setTimeout(() => controller.abort('timeout'), this.settings.timeoutMs);
+    let deadline = Date.now() + this.settings.timeoutMs;
+    let timeout = setTimeout(() => controller.abort('timeout'), this.settings.timeoutMs);
+    // Waiting for a paused backend is not the attempt's time: the clock stops meanwhile.
+    const holdClock = () => {
+      clearTimeout(timeout);
+      const left = Math.max(0, deadline - Date.now());
+      return () => {
+        deadline = Date.now() + left;
+        timeout = setTimeout(() => controller.abort('timeout'), left);
+      };
+    };
     events.emit('task.started', { runId, taskId: task.id, title: task.title, attempt: attempt.number, agent: backend.name });
 
     let outcome: AttemptOutcome;
@@ -336,7 +346,7 @@ export class Engine {
       // Recorded right before the agent starts: what it must not change (refs, the user's checkout).
       const guard = ws && workspace?.guardAttempt ? await workspace.guardAttempt(runId, ws) : null;
       let agentFailure: { err: unknown } | null = null;
-      result = await this.#throughBreaker(backend, controller.signal, () =>
+      result = await this.#throughBreaker(backend, controller.signal, holdClock, () =>
         backend.run({
           runId,
           task: spec,
@@ -454,16 +464,22 @@ export class Engine {
   }
 
   /** Runs `fn` through the backend's breaker; while the breaker is open, waits instead of failing the attempt. */
-  async #throughBreaker<T>(backend: AgentBackend, signal: AbortSignal, fn: () => Promise<T>): Promise<T> {
+  async #throughBreaker<T>(backend: AgentBackend, signal: AbortSignal, holdClock: () => () => void, fn: () => Promise<T>): Promise<T> {
     // Claims are given back while a backend is paused (#releaseIfPaused); this covers a breaker that opened
-    // between the claim and the call (another attempt failed meanwhile).
+    // between the claim and the call (another attempt failed meanwhile): it waits with its timeout stopped.
     const breaker = this.#breakers.get(backend.name);
+    let resume: (() => void) | null = null;
     for (;;) {
       const wait = this.#breakers.pausedFor(backend.name);
       if (wait > 0) {
         this.#announcePause(backend.name, Date.now() + wait, BREAKER_REASON);
+        resume ??= holdClock();
         await sleep(Math.min(1000, wait), signal);
         continue;
+      }
+      if (resume) {
+        resume();
+        resume = null;
       }
       try {
         return await breaker.execute(fn);
