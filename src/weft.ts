@@ -377,8 +377,9 @@ export class Weft {
         retry: config.retry,
         breaker: config.circuitBreaker,
         timeoutMs: settings.timeoutMs,
-        leaseMs: options.leaseMs ?? 30_000,
-        heartbeatMs: options.heartbeatMs ?? 2_000,
+        leaseMs: options.leaseMs ?? config.leaseSeconds * 1000,
+        // Several heartbeats per lease, so one lost to a dropped connection does not lose the task.
+        heartbeatMs: options.heartbeatMs ?? Math.min(2_000, (options.leaseMs ?? config.leaseSeconds * 1000) / 5),
         verify: settings.verify,
         workerId: newWorkerId(),
         pollMs: 100,

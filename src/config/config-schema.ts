@@ -119,6 +119,9 @@ export const weftConfigSchema = section({
   ).describe('Database fault handling'),
   verify: text().optional().describe('Quality gate command run in the worktree after the agent, e.g. "npm test"'),
   timeoutMinutes: positiveNumber().default(30).describe('Time limit for one attempt'),
+  leaseSeconds: positiveNumber()
+    .default(30)
+    .describe('How long a claimed task stays claimed without a heartbeat; after it another engine may take the task over'),
   sandbox: sandboxMode().default('none').describe('Default containment of command agents: `none` or `bwrap` (bubblewrap)'),
   logs: nullAsUnset(
     section({

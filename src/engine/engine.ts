@@ -12,7 +12,7 @@ import { cleanUsage, type AgentUsage } from '../core/usage.js';
 import type { AttemptFeedback } from '../prompt/prompt-types.js';
 import type { AttemptOutcome, BackendPause, Claim, ErrorCategory, Json, RunRecord, TaskRecord } from '../store/records.js';
 import type { Store } from '../store/store.js';
-import type { AttemptChanges, AttemptWorkspace, Workspace } from '../vcs/workspace.js';
+import { LeaseLostError, type AttemptChanges, type AttemptWorkspace, type Workspace } from '../vcs/workspace.js';
 import { isRetryable, retryDelayMs, type RetrySettings } from './backoff.js';
 import { deniedInstead } from '../agents/claude-output.js';
 import { BackendBreakers, type BreakerSettings } from './breakers.js';
@@ -319,6 +319,7 @@ export class Engine {
     let outcome: AttemptOutcome;
     let result: AgentResult | undefined;
     let ws: Awaited<ReturnType<Workspace['prepareAttempt']>> | null = null;
+    let recovered = false;
     // Output goes out redacted; a secret split across chunks is still found (the stream holds back a little).
     const output = new RedactingStream(this.#redact, (chunk) => {
       this.deps.onOutput?.(task.id, attempt.number, chunk);
@@ -380,7 +381,17 @@ export class Engine {
         const extra = await this.deps.afterSuccess({ runId, task, attempt: attempt.number, workspace: ws, result, changes });
         if (extra.prUrl) result = { ...result, prUrl: extra.prUrl };
       }
-      if (ws && workspace) await workspace.integrate(runId, spec, ws);
+      if (ws && workspace) {
+        // Fenced: the integration branch moves only while this attempt's token is still the task's.
+        const fence = async () => {
+          const r = await store.heartbeat(runId, task.id, token, this.settings.leaseMs, Date.now());
+          if (!r.ok) {
+            controller.abort('lease-lost');
+            throw new LeaseLostError(task.id);
+          }
+        };
+        await workspace.integrate(runId, spec, ws, { fence });
+      }
       const memory: { [key: string]: Json } = {
         summary: result.summary ?? null,
         filesChanged: changes?.filesChanged ?? [],
@@ -391,6 +402,7 @@ export class Engine {
       };
       outcome = { kind: 'succeeded', result: memory, output: result.output ?? null, ...usageOf(result.usage) };
     } catch (err) {
+      recovered = err instanceof RecoveredAttempt;
       outcome = err instanceof RecoveredAttempt ? { kind: 'succeeded', result: err.memory, output: null } : this.#failure(err, controller.signal, task);
       if (err instanceof AgentError && err.pausedUntil !== undefined && err.pausedUntil > Date.now()) await this.#pauseBackend(backend.name, err.pausedUntil, err.message);
       // What the agent consumed counts even when the attempt failed after it (verify, integration) or inside it.
@@ -404,6 +416,10 @@ export class Engine {
       this.#controllers.delete(task.id);
     }
     if (ws && workspace) await workspace.releaseAttempt(ws, outcome.kind === 'succeeded').catch(() => undefined);
+    // A recovered attempt never had a worktree of its own; the interrupted attempts' ones go now.
+    if (recovered && workspace?.removeEarlierAttempts) {
+      await workspace.removeEarlierAttempts(runId, spec, attempt.number).catch(() => undefined);
+    }
     if (controller.signal.reason === 'shutdown' || controller.signal.reason === 'lease-lost') return;
     await this.#complete(task, attempt.number, token, outcome, result);
   }

@@ -9,7 +9,7 @@ import type { TaskSpec } from '../core/task.js';
 import { FINAL_PR_STATES } from '../store/pr-records.js';
 import type { Store } from '../store/store.js';
 import { git, gitLines, gitText, identityConfig } from '../vcs/git.js';
-import type { AttemptChanges, AttemptGuard, AttemptWorkspace, RunWorkspaceInfo, Workspace } from '../vcs/workspace.js';
+import type { AttemptChanges, AttemptGuard, AttemptWorkspace, IntegrateOptions, RunWorkspaceInfo, Workspace } from '../vcs/workspace.js';
 import { fetchBranch } from './git-remote.js';
 import type { PrContent } from './pr-content.js';
 import type { PrSettings } from './pr-settings.js';
@@ -30,10 +30,12 @@ export class PrWorkspace implements Workspace {
     this.#deps = deps;
     if (inner.finishRun) this.finishRun = (runId: string) => inner.finishRun!(runId);
     if (inner.guardAttempt) this.guardAttempt = (runId: string, ws: AttemptWorkspace) => inner.guardAttempt!(runId, ws);
+    if (inner.removeEarlierAttempts) this.removeEarlierAttempts = (runId, task, attempt) => inner.removeEarlierAttempts!(runId, task, attempt);
   }
 
   finishRun?: (runId: string) => Promise<void>;
   guardAttempt?: (runId: string, ws: AttemptWorkspace) => Promise<AttemptGuard>;
+  removeEarlierAttempts?: Workspace['removeEarlierAttempts'];
 
   prepareRun(runId: string, baseBranch?: string | null): Promise<RunWorkspaceInfo> {
     return this.#inner.prepareRun(runId, baseBranch);
@@ -85,8 +87,8 @@ export class PrWorkspace implements Workspace {
     return this.#inner.verify(ws, command, signal);
   }
 
-  integrate(runId: string, task: TaskSpec, ws: AttemptWorkspace): Promise<void> {
-    return this.#inner.integrate(runId, task, ws);
+  integrate(runId: string, task: TaskSpec, ws: AttemptWorkspace, opts?: IntegrateOptions): Promise<void> {
+    return this.#inner.integrate(runId, task, ws, opts);
   }
 
   releaseAttempt(ws: AttemptWorkspace, succeeded: boolean): Promise<void> {

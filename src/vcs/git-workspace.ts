@@ -1,7 +1,20 @@
 /**
  * The git side of a run: an integration branch per run, a worktree and branch per attempt, and a
  * serialized merge queue. The user's checkout and the base branch are never touched.
+ *
+ * Several processes (workers) may share one repository. Nothing shared is changed without a lock that
+ * works across processes (`file-lock.ts`, around git's worktree bookkeeping), each process merges in its
+ * own detached integration worktree, and the integration branch moves only by compare-and-swap
+ * (`git update-ref <ref> <new> <old>`): merge onto the tip read, confirm the lease (the fence), swap;
+ * a tip moved by another process meanwhile means merging again onto the new one.
+ *
+ * The window: the fence extends the lease to a full lease duration, and the swap follows within
+ * milliseconds; a newer attempt can only be claimed once that lease expired. So a stale process can
+ * integrate only if it stalls between the two for longer than a lease (or the hosts' clocks disagree
+ * by that much, since leases are stamped with the caller's clock); and even then a later attempt finds
+ * the merge (findIntegratedAttempt) instead of applying the work twice.
  */
+import { randomBytes } from 'node:crypto';
 import { mkdir, readdir, realpath, rm, rmdir, stat } from 'node:fs/promises';
 import { basename, join, resolve } from 'node:path';
 import { AgentError } from '../agents/agent-backend.js';
@@ -9,11 +22,12 @@ import type { TaskSpec } from '../core/task.js';
 import { InputError } from '../core/errors.js';
 import { git, gitLines, gitText, identityConfig, refExists, refSafe, type GitOutput } from './git.js';
 import { cleanWorktrees, mergeIntoBase, type MergeIntoBaseResult } from './git-maintenance.js';
+import { withFileLock } from './file-lock.js';
 import { runVerify } from './run-verify.js';
 import { sharedQueue, type SerialQueue } from './serial-queue.js';
 import { defaultWorktreesDir, legacyWorktreesDir } from './worktrees-dir.js';
 import { checkAttempt, snapshotAttempt, type GuardScope } from './attempt-guard.js';
-import type { AttemptChanges, AttemptGuard, AttemptWorkspace, RunWorkspaceInfo, Workspace } from './workspace.js';
+import type { AttemptChanges, AttemptGuard, AttemptWorkspace, IntegrateOptions, RunWorkspaceInfo, Workspace } from './workspace.js';
 
 export interface GitWorkspaceOptions {
   /** A path inside the repository. */
@@ -35,8 +49,14 @@ interface RepoInfo {
   legacyDir: string;
   /** Work on one repository is serialized per process by these, whichever object does it. */
   merges: SerialQueue;
-  worktrees: SerialQueue;
+  /** Worktree bookkeeping: serialized in this process, then under a lock file shared with other processes. */
+  worktrees: { run<T>(job: () => Promise<T>): Promise<T> };
 }
+
+/** This process's own integration worktrees are named with this, so processes never share one. */
+const PROCESS_TAG = `${process.pid}-${randomBytes(3).toString('hex')}`;
+/** How often integrate() merges again after another process moved the integration branch first. */
+const MAX_CAS_TRIES = 50;
 
 const MAX_COMMITS = 50;
 
@@ -174,12 +194,23 @@ export class GitWorkspace implements Workspace {
     await runVerify(ws.worktree, command, signal, this.#options.log);
   }
 
-  async integrate(runId: string, task: TaskSpec, ws: AttemptWorkspace): Promise<void> {
+  async integrate(runId: string, task: TaskSpec, ws: AttemptWorkspace, opts: IntegrateOptions = {}): Promise<void> {
     const repo = await this.#repo();
+    const ref = `refs/heads/${this.integrationBranch(runId)}`;
     await repo.merges.run(async () => {
       const dir = await this.#integrationWorktree(repo, runId);
       try {
-        await this.#merge(repo, dir, runId, task, ws);
+        for (let tries = 1; ; tries++) {
+          const old = await gitText(repo.root, ['rev-parse', '--verify', `${ref}^{commit}`]);
+          await git(dir, ['checkout', '--quiet', '--force', '--detach', old]);
+          await this.#merge(repo, dir, runId, task, ws);
+          const merged = await gitText(dir, ['rev-parse', 'HEAD']);
+          // The commit point: only the lease holder gets here, and the swap fails if anyone moved the branch.
+          await opts.fence?.();
+          const swapped = await git(repo.root, ['update-ref', '-m', `weft: integrate ${task.id}`, ref, merged, old], { allowFail: true });
+          if (swapped.code === 0) return;
+          if (tries >= MAX_CAS_TRIES) throw gitFailure(`move ${ref} (it kept moving under ${tries} merges)`, swapped);
+        }
       } finally {
         // Between bursts of merges the integration worktree goes away, so a finished run leaves none behind.
         if (repo.merges.size <= 1) await repo.worktrees.run(() => removeWorktree(repo.root, dir));
@@ -193,7 +224,7 @@ export class GitWorkspace implements Workspace {
     const merged = await git(dir, ['merge', '--no-ff', '--no-verify', '-m', message, `refs/heads/${ws.branch}`], { allowFail: true, config: identity });
     if (merged.code === 0) return;
     const conflictFiles = await gitLines(dir, ['diff', '--name-only', '--diff-filter=U']);
-    // Leave the integration branch exactly as it was; the retry starts from its tip.
+    // Leave the integration worktree clean; the branch itself was never touched, and the retry starts from its tip.
     await git(dir, ['merge', '--abort'], { allowFail: true });
     await git(dir, ['reset', '--hard', '--quiet'], { allowFail: true });
     if (conflictFiles.length > 0) {
@@ -209,12 +240,21 @@ export class GitWorkspace implements Workspace {
     // A failed attempt's worktree stays for inspection until the task succeeds or `weft clean`;
     // its branch always stays as the record.
     if (!succeeded) return;
+    const m = /^(.*-a)(\d+)$/.exec(basename(ws.worktree));
+    await this.#removeAttempts(resolve(ws.worktree, '..'), m?.[1] ?? basename(ws.worktree), m ? Number(m[2]) : 0, ws.worktree);
+  }
+
+  async removeEarlierAttempts(runId: string, task: TaskSpec, attempt: number): Promise<void> {
     const repo = await this.#repo();
-    const dir = resolve(ws.worktree, '..');
-    const prefix = basename(ws.worktree).replace(/-a\d+$/, '-a');
+    await this.#removeAttempts(join(repo.worktreesDir, refSafe(runId)), `${refSafe(task.id)}-a`, attempt, null);
+  }
+
+  /** Removes `own` and the worktrees `<prefix><n>` with n < `below`: never a later attempt's, which replaced this one. */
+  async #removeAttempts(dir: string, prefix: string, below: number, own: string | null): Promise<void> {
+    const repo = await this.#repo();
     await repo.worktrees.run(async () => {
-      const earlier = (await readdir(dir).catch(() => [] as string[])).filter((n) => n.startsWith(prefix) && /^\d+$/.test(n.slice(prefix.length)));
-      for (const path of [ws.worktree, ...earlier.map((n) => join(dir, n)).filter((p) => p !== ws.worktree)]) {
+      const earlier = (await readdir(dir).catch(() => [] as string[])).filter((n) => n.startsWith(prefix) && /^\d+$/.test(n.slice(prefix.length)) && Number(n.slice(prefix.length)) < below);
+      for (const path of [...(own ? [own] : []), ...earlier.map((n) => join(dir, n)).filter((p) => p !== own)]) {
         await removeWorktree(repo.root, path);
         this.#starts.delete(path);
       }
@@ -222,11 +262,17 @@ export class GitWorkspace implements Workspace {
     });
   }
 
-  /** End of a run: removes the run's integration worktree if one is left (attempt worktrees are handled by releaseAttempt). */
+  /** End of a run: removes this process's integration worktree if one is left (attempt worktrees are handled by releaseAttempt). */
   async finishRun(runId: string): Promise<void> {
     const repo = await this.#repo();
-    const dir = join(repo.worktreesDir, `${refSafe(runId)}-integration`);
-    await repo.merges.run(() => repo.worktrees.run(() => removeWorktree(repo.root, dir)));
+    const dir = this.#integrationDir(repo, runId);
+    // Also the shared one of weft versions before per-process integration worktrees (a resumed run).
+    const shared = join(repo.worktreesDir, `${refSafe(runId)}-integration`);
+    await repo.merges.run(() => repo.worktrees.run(async () => {
+      await removeWorktree(repo.root, dir);
+      await removeWorktree(repo.root, shared);
+    }));
+    await rmdir(resolve(dir, '..')).catch(() => undefined);
     await rmdir(join(repo.worktreesDir, refSafe(runId))).catch(() => undefined);
     // The per-repository folder goes too once no run uses it (rmdir refuses while anything is in it).
     if (!this.#options.worktreesDir) await rmdir(repo.worktreesDir).catch(() => undefined);
@@ -282,7 +328,10 @@ export class GitWorkspace implements Workspace {
     // Real paths, because git reports worktree paths resolved and they are compared with ours.
     const worktreesDir = await realpath(wanted);
     const legacyDir = legacyWorktreesDir(commonDir);
-    return { root, worktreesDir, legacyDir, merges: sharedQueue(`merge:${commonDir}`), worktrees: sharedQueue(`worktree:${commonDir}`) };
+    const local = sharedQueue(`worktree:${commonDir}`);
+    const lockFile = join(commonDir, 'weft-worktrees.lock');
+    const worktrees = { run: <T>(job: () => Promise<T>) => local.run(() => withFileLock(lockFile, job)) };
+    return { root, worktreesDir, legacyDir, merges: sharedQueue(`merge:${commonDir}`), worktrees };
   }
 
   async #currentBranch(root: string): Promise<string> {
@@ -292,12 +341,18 @@ export class GitWorkspace implements Workspace {
     return branch;
   }
 
-  /** The worktree where merges into the integration branch happen, created on first use and reset if a crash left it dirty. */
+  /** `<worktreesDir>/<run>-integration/<pid>-<random>`: this process's own; `weft clean <run>` removes them all. */
+  #integrationDir(repo: RepoInfo, runId: string): string {
+    return join(repo.worktreesDir, `${refSafe(runId)}-integration`, PROCESS_TAG);
+  }
+
+  /**
+   * This process's worktree for merges into the integration branch: detached (the branch itself moves
+   * only by update-ref), created on first use, reset if a crash left it dirty.
+   */
   async #integrationWorktree(repo: RepoInfo, runId: string): Promise<string> {
-    const branch = this.integrationBranch(runId);
-    const dir = join(repo.worktreesDir, `${refSafe(runId)}-integration`);
-    const current = await gitText(dir, ['symbolic-ref', '--quiet', 'HEAD'], { allowFail: true }).catch(() => '');
-    const isOurs = current === `refs/heads/${branch}` && (await gitText(dir, ['rev-parse', '--show-toplevel'], { allowFail: true })) === dir;
+    const dir = this.#integrationDir(repo, runId);
+    const isOurs = (await gitText(dir, ['rev-parse', '--show-toplevel'], { allowFail: true }).catch(() => '')) === dir;
     if (isOurs) {
       await git(dir, ['merge', '--abort'], { allowFail: true });
       await git(dir, ['reset', '--hard', '--quiet']);
@@ -305,10 +360,14 @@ export class GitWorkspace implements Workspace {
     }
     await repo.worktrees.run(async () => {
       await removeWorktree(repo.root, dir);
-      // A run started before worktrees moved out of .git has its integration branch checked out there.
+      // A run started before worktrees moved out of .git has its integration branch checked out there;
+      // one started before per-process integration worktrees, in `<run>-integration` itself.
       await removeWorktree(repo.root, join(repo.legacyDir, `${refSafe(runId)}-integration`));
-      const added = await git(repo.root, ['worktree', 'add', '--quiet', dir, branch], { allowFail: true });
-      if (added.code !== 0) throw gitFailure(`check out ${branch} for merging (is it checked out somewhere else?)`, added);
+      const shared = join(repo.worktreesDir, `${refSafe(runId)}-integration`);
+      if ((await gitText(shared, ['rev-parse', '--show-toplevel'], { allowFail: true }).catch(() => '')) === shared) await removeWorktree(repo.root, shared);
+      await mkdir(resolve(dir, '..'), { recursive: true });
+      const added = await git(repo.root, ['worktree', 'add', '--quiet', '--detach', dir, `refs/heads/${this.integrationBranch(runId)}`], { allowFail: true });
+      if (added.code !== 0) throw gitFailure(`create the integration worktree ${dir}`, added);
     });
     return dir;
   }

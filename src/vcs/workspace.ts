@@ -23,6 +23,19 @@ export interface AttemptGuard {
   check(opts: { agentSucceeded: boolean }): Promise<void>;
 }
 
+export interface IntegrateOptions {
+  /** Resolves only while the caller holds the task's current lease (the store's fencing token); throws otherwise. */
+  fence?: () => Promise<void>;
+}
+
+/** Thrown by a fence: this process no longer holds the task, so it must not integrate. */
+export class LeaseLostError extends Error {
+  constructor(taskId: string) {
+    super(`the lease on task ${taskId} is gone (another attempt holds it): not integrating`);
+    this.name = 'LeaseLostError';
+  }
+}
+
 export interface Workspace {
   /** Creates (or, on resume, finds) the run's integration branch from the base branch. */
   prepareRun(runId: string, baseBranch?: string | null): Promise<RunWorkspaceInfo>;
@@ -41,10 +54,19 @@ export interface Workspace {
   guardAttempt?(runId: string, ws: AttemptWorkspace): Promise<AttemptGuard>;
   /** Runs the quality gate in the worktree; throws AgentError('agent', ...) with the output's tail on failure. */
   verify(ws: AttemptWorkspace, command: string, signal: AbortSignal): Promise<void>;
-  /** Merges the attempt's branch into the integration branch, one at a time; throws AgentError('conflict') naming files. */
-  integrate(runId: string, task: TaskSpec, ws: AttemptWorkspace): Promise<void>;
-  /** Removes a worktree after success; keeps it after failure unless `force`. */
+  /**
+   * Merges the attempt's branch into the integration branch, one at a time; throws AgentError('conflict')
+   * naming files. The branch moves only by compare-and-swap, right after `fence` confirmed (and
+   * extended) this attempt's lease; a `fence` that throws leaves the branch untouched.
+   */
+  integrate(runId: string, task: TaskSpec, ws: AttemptWorkspace, opts?: IntegrateOptions): Promise<void>;
+  /**
+   * Removes a worktree after success, with the worktrees of the task's earlier attempts (never later
+   * ones: they belong to an attempt that replaced this one); keeps it after failure.
+   */
   releaseAttempt(ws: AttemptWorkspace, succeeded: boolean): Promise<void>;
+  /** Removes the worktrees of a task's attempts numbered below `attempt` (after a recovered attempt). Optional. */
+  removeEarlierAttempts?(runId: string, task: TaskSpec, attempt: number): Promise<void>;
   /** At the end of a run: removes the run's own leftover worktrees (not failed attempts' kept ones). Optional. */
   finishRun?(runId: string): Promise<void>;
   /**
