@@ -374,6 +374,7 @@ export class Weft {
       {
         concurrency: run.concurrency,
         maxAttempts: run.maxAttempts,
+        maxInterruptions: config.maxInterruptions,
         retry: config.retry,
         breaker: config.circuitBreaker,
         timeoutMs: settings.timeoutMs,

@@ -108,6 +108,9 @@ export const weftConfigSchema = section({
   agent: text().optional().describe('Default agent backend: "simulate", "claude", a name from `agents`, or a command line'),
   concurrency: wholeNumber(1).default(4).describe('How many tasks run at the same time'),
   maxAttempts: wholeNumber(1).default(3).describe('Tries per task before it is marked failed'),
+  maxInterruptions: wholeNumber(1)
+    .default(3)
+    .describe('Attempts of one task cut short (a crashed worker, a lost lease) before the task fails instead of running again'),
   defaultEstimateMinutes: positiveNumber().default(60).describe('Estimate for tasks whose document gives none'),
   db: text().optional().describe('SQLite file path (relative to the config file) or a postgres:// URL'),
   database: nullAsUnset(

@@ -65,6 +65,9 @@ export class ConflictError extends WeftError {
   }
 }
 
+/** A cancel (or similar) of a run or task that already finished: nothing changed. Exit code 2, HTTP 409. */
+export class AlreadyFinishedError extends ConflictError {}
+
 /** The infrastructure weft depends on, named in outage errors. */
 export const INFRASTRUCTURE = ['database', 'queue'] as const;
 export type Infrastructure = (typeof INFRASTRUCTURE)[number];
@@ -83,7 +86,7 @@ export class InfrastructureError extends WeftError {
 
 /** Process exit code for an error: 2 for bad input, 3 when the database or queue failed, 1 for everything else. */
 export function exitCodeFor(err: unknown): number {
-  if (err instanceof InputError || err instanceof NotFoundError) return 2;
+  if (err instanceof InputError || err instanceof NotFoundError || err instanceof AlreadyFinishedError) return 2;
   if (err instanceof InfrastructureError) return 3;
   return 1;
 }

@@ -69,6 +69,8 @@ export interface EngineDeps {
 export interface EngineSettings {
   concurrency: number;
   maxAttempts: number;
+  /** Interrupted attempts (crash, lost lease) after which a task fails instead of being handed out again; default 3. */
+  maxInterruptions?: number;
   retry: RetrySettings;
   breaker: BreakerSettings;
   timeoutMs: number;
@@ -128,7 +130,7 @@ export class Engine {
     const started = Date.now();
     const run = await store.getRun(runId);
     if (!run) throw new Error(`run ${runId} not found`);
-    await store.reclaimExpired(runId, Date.now(), isOwnerGone);
+    await store.reclaimExpired(runId, Date.now(), isOwnerGone, { maxInterruptions: this.settings.maxInterruptions ?? 3 });
     // A resumed run starts over without the reason it stopped last time (a budget may have been raised).
     await store.updateRun(runId, { status: 'running', ...(run.startedAt ? {} : { startedAt: started }), finishedAt: null, reason: null, ...(run.reason ? { error: null } : {}) });
     for (const p of run.pauses) if (p.until > started && !p.reason.startsWith(BREAKER_REASON)) this.#pauses.set(p.backend, p);
@@ -188,7 +190,7 @@ export class Engine {
   async #idleWait(): Promise<number | null> {
     const { store } = this.deps;
     const now = Date.now();
-    if ((await store.reclaimExpired(this.runId, now, isOwnerGone)).length > 0) return 0;
+    if ((await store.reclaimExpired(this.runId, now, isOwnerGone, { maxInterruptions: this.settings.maxInterruptions ?? 3 })).length > 0) return 0;
     const tasks = await store.listTasks(this.runId);
     const live = tasks.filter((t) => LIVE.has(t.status));
     if (live.length === 0) return null;

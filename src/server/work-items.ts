@@ -102,12 +102,3 @@ export async function requireRun(weft: Weft, runId: string): Promise<RunRecord> 
   return run;
 }
 
-/** Marks a run that no engine is executing as cancelled once none of its tasks can run any more. */
-export async function settleIdleRun(weft: Weft, runId: string, executing: boolean): Promise<void> {
-  const run = await weft.store.getRun(runId);
-  if (!run || executing || run.status !== 'pending') return;
-  const counts = await weft.store.countTasks(runId);
-  if ((counts.pending ?? 0) + (counts.ready ?? 0) + (counts.running ?? 0) === 0) {
-    await weft.store.updateRun(runId, { status: 'cancelled', finishedAt: Date.now() });
-  }
-}

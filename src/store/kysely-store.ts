@@ -754,7 +754,7 @@ export class KyselyStore implements Store {
     return { task: toTask(row), unblocked, blocked };
   }
 
-  async reclaimExpired(runId: string, now: number, isOwnerGone?: (owner: string) => boolean): Promise<string[]> {
+  async reclaimExpired(runId: string, now: number, isOwnerGone?: (owner: string) => boolean, opts: { maxInterruptions?: number } = {}): Promise<string[]> {
     let q = this.#db
       .selectFrom('tasks')
       .select(['id', 'lease_owner', 'lease_token', 'lease_expires_at'])
@@ -795,6 +795,7 @@ export class KyselyStore implements Store {
           .where('status', '=', 'running')
           .execute();
         if (row.status === 'cancelled') await this.#blockDependents(db, runId, v.id, now);
+        else if (opts.maxInterruptions !== undefined) await this.#failIfInterruptedTooOften(db, runId, v.id, opts.maxInterruptions, now);
         reclaimed.push(row.id);
       }
       return reclaimed;
@@ -1104,6 +1105,28 @@ export class KyselyStore implements Store {
       }
       return [];
     });
+  }
+
+  /** A task back in `ready` whose attempts were interrupted `max` times fails for good, blocking its dependents. */
+  async #failIfInterruptedTooOften(db: Db, runId: string, taskId: string, max: number, now: number): Promise<void> {
+    const counted = await db
+      .selectFrom('attempts')
+      .select((eb) => eb.fn.countAll<number>().as('n'))
+      .where('run_id', '=', runId)
+      .where('task_id', '=', taskId)
+      .where('status', '=', 'interrupted')
+      .executeTakeFirst();
+    const n = Number(counted?.n ?? 0);
+    if (n < max) return;
+    const failed = await db
+      .updateTable('tasks')
+      .set({ status: 'failed', finished_at: now, updated_at: now, error: `interrupted ${n} times (its worker crashed or lost its lease each time; maxInterruptions is ${max})` })
+      .where('run_id', '=', runId)
+      .where('id', '=', taskId)
+      .where('status', '=', 'ready')
+      .returning('id')
+      .executeTakeFirst();
+    if (failed) await this.#blockDependents(db, runId, taskId, now);
   }
 
   /** Readies the pending dependents of `taskId` whose dependencies are now all satisfied. */

@@ -104,9 +104,11 @@ export interface Store {
   completeAttempt(runId: string, taskId: string, token: number, outcome: AttemptOutcome, now: number): Promise<CompletionResult>;
   /**
    * Returns running tasks whose lease expired (or whose owner `isOwnerGone` says is dead) to
-   * `ready`, recording their attempt as `interrupted`. Returns the ids reclaimed.
+   * `ready`, recording their attempt as `interrupted`. Returns the ids reclaimed. With
+   * `maxInterruptions`, a task whose attempts were interrupted that many times fails instead (a task
+   * that kills its worker each time must not loop for ever) and its dependents are blocked.
    */
-  reclaimExpired(runId: string, now: number, isOwnerGone?: (owner: string) => boolean): Promise<string[]>;
+  reclaimExpired(runId: string, now: number, isOwnerGone?: (owner: string) => boolean, opts?: { maxInterruptions?: number }): Promise<string[]>;
   /**
    * Cancels a whole run (taskId undefined) or one task: tasks not started become `cancelled` at once
    * (their dependents `blocked`); running ones get `cancelRequested`, which the worker sees at its next

@@ -13,17 +13,20 @@ export function registerCancelCommand(program: Command): void {
     .action(async (id: string, flags: { db?: string }) => {
       await withWeft(flags, async (weft) => {
         const { store } = weft;
-        const now = Date.now();
+        const { cancelRunOrTask } = await import('../../app/cancel.js');
+        // An engine elsewhere (another terminal, a worker) sees the cancellation through its heartbeats;
+        // a run still pending has none, so it is settled here, as the API does.
         if (await store.getRun(id)) {
-          const cancelled = await store.requestCancel(id, undefined, now);
-          process.stdout.write(`cancelling run ${id}: ${cancelled.length} task(s) cancelled now; running attempts stop at their next heartbeat\n`);
+          const r = await cancelRunOrTask(store, id, undefined, { executing: false });
+          const running = r.run.status === 'running' ? '; running attempts stop at their next heartbeat' : '';
+          process.stdout.write(`cancelling run ${id}: ${r.cancelled.length} task(s) cancelled now${running} (run ${r.run.status})\n`);
           return;
         }
         const slash = id.indexOf('/');
         const runId = slash > 0 ? id.slice(0, slash) : (await store.latestRun())?.id;
         const taskId = slash > 0 ? id.slice(slash + 1) : id;
         if (!runId || !(await store.getTask(runId, taskId))) throw new NotFoundError(`no run or task with id "${id}" (see \`weft runs\` and \`weft status\`)`);
-        const cancelled = await store.requestCancel(runId, taskId, now);
+        const { cancelled } = await cancelRunOrTask(store, runId, taskId, { executing: false });
         process.stdout.write(cancelled.includes(taskId) ? `cancelled task ${taskId} of run ${runId}\n` : `cancelling task ${taskId} of run ${runId}: it stops at its next heartbeat\n`);
       });
     });

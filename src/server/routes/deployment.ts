@@ -2,6 +2,7 @@
  * Seed 000's deployment endpoints, a thin layer over weft's own API: a deployment task is an ad-hoc
  * task of type deployment; `task_id` is the API task id (RUN_ID:TASK_ID).
  */
+import { cancelRunOrTask } from '../../app/cancel.js';
 import YAML from 'yaml';
 import { ConflictError } from '../../core/errors.js';
 import { TERMINAL_TASK_STATUSES } from '../../core/task.js';
@@ -27,7 +28,7 @@ import {
   taskIdQuery,
 } from '../schemas/deployment.js';
 import { formatTaskRef, parseTaskRef } from '../task-ref.js';
-import { createAdhocTask, requireTask, settleIdleRun } from '../work-items.js';
+import { createAdhocTask, requireTask } from '../work-items.js';
 import type { ServerDeps, ZodApp } from '../zod-app.js';
 
 const PREFIX = '/api/codegen/deployment';
@@ -148,8 +149,7 @@ export function registerDeploymentRoutes(app: ZodApp, deps: ServerDeps): void {
     async (request) => {
       const t = await task(request.body.task_id);
       if (TERMINAL_TASK_STATUSES.includes(t.status)) return { success: false };
-      await weft.store.requestCancel(t.runId, t.id, Date.now());
-      await settleIdleRun(weft, t.runId, executor.isActive(t.runId));
+      await cancelRunOrTask(weft.store, t.runId, t.id, { executing: executor.isActive(t.runId) });
       return { success: true };
     },
   );

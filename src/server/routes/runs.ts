@@ -1,5 +1,6 @@
 /** Plans and runs: plan a document, start runs (executed here in the background), follow, cancel, retry. */
 import { z } from 'zod';
+import { cancelRunOrTask } from '../../app/cancel.js';
 import { ConflictError } from '../../core/errors.js';
 import { iso, loadRunStatus, runProgress, runToJson } from '../../engine/run-status.js';
 import type { AttemptRecord, ErrorCategory } from '../../store/records.js';
@@ -215,18 +216,14 @@ export function registerRunRoutes(app: ZodApp, deps: ServerDeps): void {
         tags: ['runs'],
         summary: 'Cancel a run: tasks not started are cancelled at once, running ones at their next heartbeat',
         params: runParams,
-        response: { 200: cancelResult, ...errors(400, 403, 404) },
+        response: { 200: cancelResult, ...errors(400, 403, 404, 409) },
       },
     },
     async (request) => {
       const id = request.params.id;
-      const cancelled = await weft.store.requestCancel(id, undefined, Date.now());
-      let run = await requireRun(weft, id);
-      // A run no engine has picked up would stay pending for ever.
-      if (run.status === 'pending' && !executor.isActive(id)) {
-        await weft.store.updateRun(id, { status: 'cancelled', finishedAt: Date.now() });
-        run = await requireRun(weft, id);
-      }
+      await requireRun(weft, id);
+      // The same path as `weft cancel`: a finished run is 409 "already finished", a never-started one becomes cancelled.
+      const { run, cancelled } = await cancelRunOrTask(weft.store, id, undefined, { executing: executor.isActive(id) });
       return { run: runToJson(run), cancelled };
     },
   );

@@ -1,4 +1,5 @@
 /** Tasks across runs (filters and cursor pages), ad-hoc tasks, their edits and cancellation, and memory search. */
+import { cancelRunOrTask } from '../../app/cancel.js';
 import { z } from 'zod';
 import type { TaskSpec } from '../../core/task.js';
 import { assertApiAgent } from '../api-agent.js';
@@ -9,7 +10,7 @@ import { memoryQuery, memoryResult } from '../schemas/misc.js';
 import { taskCreateBody, taskDetail, taskDetailQuery, taskIdParams, taskJson, taskPage, taskQuery, taskUpdateBody } from '../schemas/tasks.js';
 import { loadTaskDetail } from '../task-detail.js';
 import { parseTaskRef } from '../task-ref.js';
-import { createAdhocTask, requireRun, requireTask, settleIdleRun } from '../work-items.js';
+import { createAdhocTask, requireRun, requireTask } from '../work-items.js';
 import type { ServerDeps, ZodApp } from '../zod-app.js';
 
 /** Registers the task and memory routes. */
@@ -112,13 +113,14 @@ export function registerTaskRoutes(app: ZodApp, deps: ServerDeps): void {
         tags: ['tasks'],
         summary: 'Cancel a task (seed 004): at once when not started, at its next heartbeat when running; its dependents are blocked',
         params: taskIdParams,
-        response: { 200: taskJson, ...errors(400, 403, 404) },
+        response: { 200: taskJson, ...errors(400, 403, 404, 409) },
       },
     },
     async (request) => {
       const ref = parseTaskRef(request.params.id);
-      await weft.store.requestCancel(ref.runId, ref.taskId, Date.now());
-      await settleIdleRun(weft, ref.runId, executor.isActive(ref.runId));
+      await requireTask(weft, ref.runId, ref.taskId);
+      // The same path as `weft cancel`: a finished task is 409 "already finished" and stays as it was.
+      await cancelRunOrTask(weft.store, ref.runId, ref.taskId, { executing: executor.isActive(ref.runId) });
       return taskToApi(await requireTask(weft, ref.runId, ref.taskId));
     },
   );
