@@ -286,9 +286,10 @@ describe('weft run --pr', () => {
         await sleep(50);
       }
       assert.ok(prA !== undefined, "A's PR opened");
-      await sleep(300);
-      assert.equal((await f.store.getTask(run.id, 'B'))?.status, 'pending', 'B waits for the merge');
+      // Waits for A's record to say "waiting for the merge" (no fixed sleep: the machine may be loaded).
+      for (let i = 0; i < 400 && (await f.store.getTask(run.id, 'A'))?.status !== 'succeeded'; i++) await sleep(50);
       assert.deepEqual(await f.store.listMergeWaits(run.id), ['A']);
+      assert.equal((await f.store.getTask(run.id, 'B'))?.status, 'pending', 'B waits for the merge');
       // Merged on GitHub; the run's poller notices it.
       const p = standIn.pulls.get(prA)!;
       p.state = 'closed';

@@ -14,6 +14,7 @@ import { memoryText } from './api-json.js';
 import { installAudit } from './audit.js';
 import { installAuth, resolveTokens, type ApiToken } from './auth.js';
 import { installErrorHandler } from './error-handler.js';
+import { installTextGuard } from './text-guard.js';
 import { EventHub, LIVE_EVENTS } from './event-hub.js';
 import { DEFAULT_RATE_LIMIT_PER_MINUTE } from './limits.js';
 import { ListCache } from './list-cache.js';
@@ -105,6 +106,7 @@ export async function buildServer(opts: BuildServerOptions): Promise<FastifyInst
     reply.header('x-content-type-options', 'nosniff');
     reply.header('referrer-policy', 'no-referrer');
   });
+  installTextGuard(app);
   installAudit(app, weft.store);
   // After the handler changed the store and before the caller hears of it: no page read before the
   // change survives (a read still under way when this runs is not cached either).

@@ -45,6 +45,14 @@ function describeIssue(i: Issue): string {
   return `${i.in}${i.field ? `.${i.field}` : ''}: ${i.message}`;
 }
 
+/**
+ * Every 5xx reaches stderr with its request id, whether or not request logging (`--log`) is on: the
+ * client's message points here.
+ */
+function logInternal(request: FastifyRequest, err: Error): void {
+  process.stderr.write(`weft serve: request ${request.id} ${request.method} ${request.url.split('?', 1)[0]} failed: ${err.stack ?? err.message}\n`);
+}
+
 /** Installs the error and not-found handlers. */
 export function installErrorHandler(app: FastifyInstance): void {
   app.setErrorHandler((err: FastifyError | WeftError | Error, request: FastifyRequest, reply: FastifyReply) => {
@@ -54,11 +62,15 @@ export function installErrorHandler(app: FastifyInstance): void {
     }
     if (err instanceof WeftError) {
       const status = httpStatusFor(err);
-      if (status >= 500) request.log.error({ err }, 'request failed');
+      if (status >= 500) {
+        request.log.error({ err }, 'request failed');
+        logInternal(request, err);
+      }
       return reply.code(status).send(errorBody(err.code, err.message, err.details ?? {}));
     }
     if (isResponseSerializationError(err)) {
       request.log.error({ err, issues: err.cause.issues }, 'response does not match its schema');
+      logInternal(request, err);
       return reply.code(500).send(errorBody('internal', 'internal error: the response did not match its schema'));
     }
     const status = (err as FastifyError).statusCode;
@@ -74,8 +86,9 @@ export function installErrorHandler(app: FastifyInstance): void {
       return reply.code(status).send(errorBody(code, message, fastifyCode ? { fastifyCode } : {}));
     }
     request.log.error({ err }, 'request failed');
-    // Internal details (paths, SQL, stack) stay in the server log.
-    return reply.code(500).send(errorBody('internal', 'internal error (see the server log)'));
+    logInternal(request, err);
+    // Internal details (paths, SQL, stack) stay in the server log, found by the request id.
+    return reply.code(500).send(errorBody('internal', `internal error (see the server log, request ${request.id})`, { requestId: request.id }));
   });
 
   app.setNotFoundHandler((request, reply) => {
