@@ -12,7 +12,9 @@ import { createAgentBackend, routeAgent } from './agents/create-agent.js';
 import { loadConfig } from './config/load-config.js';
 import type { SandboxMode, WeftConfig } from './config/config-schema.js';
 import { checkBwrap } from './agents/sandbox.js';
-import { InputError } from './core/errors.js';
+import { BaselineError, InputError } from './core/errors.js';
+import { verifyCommands } from './core/task-verify.js';
+import type { VerifyBaseline } from './core/verify-baseline.js';
 import { createRedactor, isSecretName, secretValues, urlPassword, type Redactor } from './core/redact.js';
 import type { Plan, TaskSpec } from './core/task.js';
 import { Engine, type AttemptFeedback, type RunOutcome } from './engine/engine.js';
@@ -68,6 +70,10 @@ export interface StartRunOptions {
   /** `--sandbox`: containment of every command agent of this run (overrides config `sandbox` and `agents.NAME.sandbox`). */
   sandbox?: SandboxMode;
   planId?: string | null;
+  /** Run even when the verify command already fails on the base branch; attempts are then judged by new failures only. */
+  allowFailingBaseline?: boolean;
+  /** Progress lines while checking (the baseline verify can take a while). */
+  onProgress?: (message: string) => void;
   /** Pull requests (`--pr`, `--remote`, `--github-repo`); config `pr.enabled` turns them on too. */
   pr?: { enabled?: boolean; remote?: string | null; githubRepo?: string | null };
 }
@@ -256,15 +262,18 @@ export class Weft {
     });
     assertChecks(preflight.checks);
     const repo = needsRepo ? preflight.repoRoot : (options.repo ?? null);
+    const timeoutMs = (options.timeoutMinutes ?? this.config.timeoutMinutes) * 60_000;
+    const baselines = repo && preflight.baseBranch ? await this.#baselines(repo, preflight.baseBranch, verifyCommands(verify, plan.tasks.filter((t) => t.status !== 'done')), timeoutMs, options) : {};
     const id = newRunId();
     const settings = {
       context: plan.context,
       source: plan.source,
       verify,
-      timeoutMs: (options.timeoutMinutes ?? this.config.timeoutMinutes) * 60_000,
+      timeoutMs,
       merge: options.merge ?? false,
       maxCostUsd: checkBudget(options.maxCostUsd !== undefined ? options.maxCostUsd : (this.config.budget.maxCostUsd ?? null)),
       sandbox: options.sandbox ?? null,
+      baselines,
     };
     return this.store.createRun(
       {
@@ -281,6 +290,25 @@ export class Weft {
       },
       plan.tasks.map((t) => ({ spec: stripAnalysis(t), tailMinutes: t.tailMinutes, phase: t.phase })),
     );
+  }
+
+  /**
+   * Runs each verify command once on the base branch, before anything is stored. A failing one refuses the
+   * run (BaselineError, with its output) unless `allowFailingBaseline`; then it is kept to judge attempts by.
+   */
+  async #baselines(repo: string, base: string, commands: string[], timeoutMs: number, options: StartRunOptions): Promise<Record<string, VerifyBaseline>> {
+    const out: Record<string, VerifyBaseline> = {};
+    if (commands.length === 0) return out;
+    const ws = await GitWorkspace.open({ repo, branchPrefix: this.config.git.branchPrefix, worktreesDir: this.config.git.worktreesDir });
+    for (const command of commands) {
+      options.onProgress?.(`checking the baseline: ${command} on ${base}`);
+      const v = await ws.verifyAt(base, command, AbortSignal.timeout(timeoutMs));
+      if (v.passed) continue;
+      if (!options.allowFailingBaseline) throw new BaselineError(command, base, v.message ?? 'verify failed', this.redact(v.output));
+      out[command] = { command, passed: false, exitCode: v.exitCode, failures: v.failures };
+      options.onProgress?.(`${v.message} on ${base} already; tasks are judged by new failures only (--allow-failing-baseline)`);
+    }
+    return out;
   }
 
   /** Executes (or resumes) a stored run until it finishes. */
@@ -382,6 +410,7 @@ export class Weft {
         // Several heartbeats per lease, so one lost to a dropped connection does not lose the task.
         heartbeatMs: options.heartbeatMs ?? Math.min(2_000, (options.leaseMs ?? config.leaseSeconds * 1000) / 5),
         verify: settings.verify,
+        baselines: settings.baselines,
         workerId: newWorkerId(),
         pollMs: 100,
         maxCostUsd: settings.maxCostUsd,

@@ -50,6 +50,8 @@ export class AgentError extends Error {
   readonly usage: AgentUsage | undefined;
   /** A usage limit with a reset time: the backend pauses until then (epoch ms). */
   readonly pausedUntil: number | undefined;
+  /** The verify command's output when verify failed the attempt (kept on the attempt as `verifyOutput`). */
+  readonly verifyOutput: string | undefined;
   constructor(
     category: ErrorCategory,
     message: string,
@@ -59,6 +61,7 @@ export class AgentError extends Error {
       data?: { [key: string]: Json };
       usage?: AgentUsage;
       pausedUntil?: number;
+      verifyOutput?: string;
     } = {},
   ) {
     super(message);
@@ -69,6 +72,7 @@ export class AgentError extends Error {
     this.data = extra.data;
     this.usage = extra.usage;
     this.pausedUntil = extra.pausedUntil;
+    this.verifyOutput = extra.verifyOutput;
   }
 }
 

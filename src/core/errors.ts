@@ -51,6 +51,17 @@ export class PreflightError extends InputError {
   }
 }
 
+/** The verify command already fails on the base branch, before any task ran; the message ends with its output. Exit code 2. */
+export class BaselineError extends InputError {
+  constructor(command: string, base: string, failure: string, output: string) {
+    const tail = output.trimEnd().split('\n').slice(-40).join('\n');
+    super(
+      `${failure} on ${base} before any task ran: fix the base branch, or pass --allow-failing-baseline to judge each task by the failures it adds.\n--- output of \`${command}\` on ${base} ---\n${tail}`,
+      { command, base, output: tail },
+    );
+  }
+}
+
 /** Something asked for does not exist. Exit code 2, HTTP 404. */
 export class NotFoundError extends WeftError {
   constructor(message: string, details?: Record<string, unknown>) {

@@ -13,6 +13,9 @@ import type { AttemptFeedback } from '../prompt/prompt-types.js';
 import type { AttemptOutcome, BackendPause, Claim, ErrorCategory, Json, RunRecord, TaskRecord } from '../store/records.js';
 import type { Store } from '../store/store.js';
 import { LeaseLostError, type AttemptChanges, type AttemptWorkspace, type Workspace } from '../vcs/workspace.js';
+import { VERIFY_TAIL_CHARS } from '../vcs/run-verify.js';
+import { verifyFor } from '../core/task-verify.js';
+import { newFailures, type VerifyBaseline } from '../core/verify-baseline.js';
 import { isRetryable, retryDelayMs, type RetrySettings } from './backoff.js';
 import { deniedInstead } from '../agents/claude-output.js';
 import { BackendBreakers, type BreakerSettings } from './breakers.js';
@@ -76,7 +79,10 @@ export interface EngineSettings {
   timeoutMs: number;
   leaseMs: number;
   heartbeatMs: number;
+  /** The run's `--verify`; a task's own `Verify:` line wins (core/task-verify.ts). */
   verify: string | null;
+  /** Verify commands that already failed on the base (`--allow-failing-baseline`): attempts are judged against these. */
+  baselines?: Readonly<Record<string, VerifyBaseline>>;
   workerId: string;
   /** How often an idle slot looks for newly claimable work. */
   pollMs: number;
@@ -322,6 +328,7 @@ export class Engine {
     let result: AgentResult | undefined;
     let ws: Awaited<ReturnType<Workspace['prepareAttempt']>> | null = null;
     let recovered = false;
+    let verifyOutput: string | null = null;
     // Output goes out redacted; a secret split across chunks is still found (the stream holds back a little).
     const output = new RedactingStream(this.#redact, (chunk) => {
       this.deps.onOutput?.(task.id, attempt.number, chunk);
@@ -377,7 +384,8 @@ export class Engine {
         changes = await workspace.collectChanges(runId, spec, ws).catch((err: unknown) => {
           throw deniedInstead(err, done);
         });
-        if (this.settings.verify) await workspace.verify(ws, this.settings.verify, controller.signal);
+        const gate = verifyFor(spec, this.settings.verify);
+        if (gate) verifyOutput = await this.#verify(workspace, ws, gate, task.id, attempt.number, controller.signal);
       }
       if (this.deps.afterSuccess) {
         const extra = await this.deps.afterSuccess({ runId, task, attempt: attempt.number, workspace: ws, result, changes });
@@ -402,11 +410,12 @@ export class Engine {
         webUrl: result.webUrl ?? null,
         data: result.data ?? null,
       };
-      outcome = { kind: 'succeeded', result: memory, output: result.output ?? null, ...usageOf(result.usage) };
+      outcome = { kind: 'succeeded', result: memory, output: result.output ?? null, verifyOutput, ...usageOf(result.usage) };
     } catch (err) {
       recovered = err instanceof RecoveredAttempt;
       outcome = err instanceof RecoveredAttempt ? { kind: 'succeeded', result: err.memory, output: null } : this.#failure(err, controller.signal, task);
       if (err instanceof AgentError && err.pausedUntil !== undefined && err.pausedUntil > Date.now()) await this.#pauseBackend(backend.name, err.pausedUntil, err.message);
+      if (outcome.kind === 'failed' && err instanceof AgentError && err.verifyOutput !== undefined) outcome.verifyOutput = err.verifyOutput;
       // What the agent consumed counts even when the attempt failed after it (verify, integration) or inside it.
       if (!(err instanceof RecoveredAttempt)) {
         const usage = cleanUsage(err instanceof AgentError ? err.usage : undefined) ?? cleanUsage(result?.usage);
@@ -479,6 +488,32 @@ export class Engine {
     const retry = (isRetryable(category) || pausedUntil > 0) && failures < this.settings.maxAttempts;
     const delay = Math.max(retryDelayMs(this.settings.retry, failures), retryAfterMs, pausedUntil - now);
     return { kind: 'failed', category, message, retryAt: retry ? now + delay : null, output, result: data };
+  }
+
+  /**
+   * Runs the task's verify command; returns its output to keep on the attempt. A failure throws, unless the
+   * command failed the same way on the base branch (baseline) — then it is not this task's fault.
+   */
+  async #verify(workspace: Workspace, ws: AttemptWorkspace, command: string, taskId: string, attempt: number, signal: AbortSignal): Promise<string> {
+    // Into the task's log and the live output, redacted like the agent's own output.
+    const say = (chunk: string) => {
+      const text = this.#redact(chunk);
+      this.deps.onOutput?.(taskId, attempt, text);
+      this.deps.events.emit('task.output', { runId: this.runId, taskId, attempt, chunk: text });
+    };
+    say(`\n[verify] ${command}\n`);
+    const v = await workspace.verify(ws, command, signal, say);
+    const output = this.#redact(v.output);
+    if (v.passed) return output;
+    const baseline = this.settings.baselines?.[command];
+    const fresh = baseline ? newFailures(baseline, v.failures) : [];
+    if (baseline && fresh.length === 0) {
+      const note = `[weft] ${v.message}, as it does on the base branch (no new failures): not counted against this task`;
+      say(`\n${note}\n`);
+      return `${output}\n${note}\n`;
+    }
+    const detail = baseline ? ` with failures the base branch does not have: ${fresh.slice(0, 3).join(' | ')}${fresh.length > 3 ? ` (+${fresh.length - 3} more)` : ''}` : '';
+    throw new AgentError('agent', `${v.message}${detail}`, { output: output.slice(-VERIFY_TAIL_CHARS), verifyOutput: output });
   }
 
   /** Runs `fn` through the backend's breaker; while the breaker is open, waits instead of failing the attempt. */

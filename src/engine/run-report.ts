@@ -75,7 +75,9 @@ export function reportMarkdown(status: RunStatusJson): string {
       const last = t.attempts.at(-1);
       const n = blocks.get(t.id) ?? 0;
       const used = describeUsage(t.usage);
+      const verify = verifyExcerpt([...t.attempts].reverse().find((a) => a.verifyOutput)?.verifyOutput);
       out.push(`- **${t.id}** ${esc(t.title)}: ${t.status} after ${t.attempts.length} attempt${t.attempts.length === 1 ? '' : 's'}${last?.errorCategory ? ` (${last.errorCategory})` : ''}${n ? ` · blocks ${n} task${n === 1 ? '' : 's'}` : ''}${t.error ? ` — ${esc(t.error.split('\n')[0]!)}` : ''}${used ? ` · ${used}` : ''}`);
+      if (verify) out.push('', '  Verify output (end):', '', '  ```', ...verify.map((l) => `  ${l.replace(/```/g, "'''")}`), '  ```', '');
     }
   }
   const retried = status.tasks.filter((t) => t.status !== 'failed' && t.status !== 'cancelled' && t.attempts.some((a) => a.status !== 'succeeded' && a.status !== 'running'));
@@ -93,6 +95,12 @@ export function reportMarkdown(status: RunStatusJson): string {
     out.push(`| ${esc(t.id)} | ${esc(t.title)} | ${t.status} | ${t.attempts.length} | ${formatDuration(ms(t.startedAt, t.finishedAt))} | ${esc(describeUsage(t.usage))} | ${t.prUrl ? `[link](${t.prUrl})` : ''} | ${esc(t.error ?? '')} |`);
   }
   return out.join('\n') + '\n';
+}
+
+/** The last `lines` non-blank lines of a verify output, for status and report; [] when there is none. */
+export function verifyExcerpt(output: string | null | undefined, lines = 12): string[] {
+  if (!output) return [];
+  return output.split('\n').map((l) => l.trimEnd()).filter((l) => l.trim()).slice(-lines);
 }
 
 /** Statistics across runs: outcomes counted apart, success rate over tasks that ran, throughput over the time tasks ran. */

@@ -93,10 +93,14 @@ export function taskToJson(task: TaskRecord, attempts: AttemptRecord[], pr: Pull
       error: a.error,
       errorCategory: a.errorCategory,
       usage: a.usage,
+      verifyOutput: a.verifyOutput === null ? null : a.verifyOutput.slice(-STATUS_VERIFY_CHARS),
     })),
     usage: sumUsage(attempts.map((a) => a.usage)),
   };
 }
+
+/** How much of each attempt's verify output the status shape carries. */
+export const STATUS_VERIFY_CHARS = 4000;
 
 export type RunStatusJson = {
   run: ReturnType<typeof runToJson> & { usage: UsageTotals };

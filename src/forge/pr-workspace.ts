@@ -9,6 +9,7 @@ import type { TaskSpec } from '../core/task.js';
 import { FINAL_PR_STATES } from '../store/pr-records.js';
 import type { Store } from '../store/store.js';
 import { git, gitLines, gitText, identityConfig } from '../vcs/git.js';
+import type { VerifyResult } from '../vcs/run-verify.js';
 import type { AttemptChanges, AttemptGuard, AttemptWorkspace, IntegrateOptions, RunWorkspaceInfo, Workspace } from '../vcs/workspace.js';
 import { fetchBranch } from './git-remote.js';
 import type { PrContent } from './pr-content.js';
@@ -83,8 +84,8 @@ export class PrWorkspace implements Workspace {
     return this.#inner.collectChanges(runId, task, ws);
   }
 
-  verify(ws: AttemptWorkspace, command: string, signal: AbortSignal): Promise<void> {
-    return this.#inner.verify(ws, command, signal);
+  verify(ws: AttemptWorkspace, command: string, signal: AbortSignal, log?: (chunk: string) => void): Promise<VerifyResult> {
+    return this.#inner.verify(ws, command, signal, log);
   }
 
   integrate(runId: string, task: TaskSpec, ws: AttemptWorkspace, opts?: IntegrateOptions): Promise<void> {

@@ -55,6 +55,7 @@ export function analyzePlan(input: { title: string; context: string; tasks: Task
       requirementId: t.requirementId,
       requirementTitle: t.requirementTitle,
       agent: t.agent,
+      ...(t.verify ? { verify: t.verify } : {}),
       source: t.source,
       notes: t.notes,
       phase: open ? a.phase[i]! : null,

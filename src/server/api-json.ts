@@ -52,6 +52,7 @@ export function attemptToApi(a: AttemptRecord) {
     error: a.error,
     outputTail: a.output === null ? null : a.output.slice(-OUTPUT_TAIL),
     usage: a.usage,
+    verifyOutput: a.verifyOutput,
   };
 }
 

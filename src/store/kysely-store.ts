@@ -122,6 +122,7 @@ type SlotName =
   | 'error'
   | 'output'
   | 'limit'
+  | 'verify_output'
   | UsageColumn;
 /** Named placeholders for a prepared query; typed `never` so they fit any column. */
 type Slots = Readonly<Record<SlotName, never>>;
@@ -487,6 +488,7 @@ export class KyselyStore implements Store {
         error: null,
         output: null,
         result: null,
+        verify_output: null,
         ...NO_USAGE,
         process: null,
       };
@@ -736,6 +738,7 @@ export class KyselyStore implements Store {
           turns: p.turns,
           model: p.model,
           session_id: p.session_id,
+          verify_output: p.verify_output,
         })
         .where('run_id', '=', p.runId)
         .where('task_id', '=', p.taskId)
@@ -1073,6 +1076,7 @@ export class KyselyStore implements Store {
         error: feedback.message,
         output: feedback.output ?? null,
         result: json(feedback.result),
+        verify_output: null,
         ...NO_USAGE,
         process: null,
       };
@@ -1265,7 +1269,7 @@ const USAGE_COLUMN_OF = {
 
 function attemptCompletion(outcome: AttemptOutcome) {
   const output = boundOutput(outcome.output);
-  const usage = usageColumns(outcome.usage);
+  const usage = { ...usageColumns(outcome.usage), verify_output: outcome.kind === 'cancelled' ? null : boundOutput(outcome.verifyOutput) };
   switch (outcome.kind) {
     case 'succeeded':
       return { status: 'succeeded', category: null, error: null, output, result: json(outcome.result), ...usage };
@@ -1444,6 +1448,7 @@ function toAttempt(r: AttemptRow): AttemptRecord {
     result: parseJson(r.result),
     usage: rowUsage(r),
     process: parseProcess(r.process),
+    verifyOutput: r.verify_output ?? null,
   };
 }
 

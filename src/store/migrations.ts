@@ -279,6 +279,18 @@ function runReasonAndPauses(): Migration {
   };
 }
 
+/** The verify command's output per attempt (issue 12): what failed, visible in status, report, log and API. */
+function attemptVerifyOutput(): Migration {
+  return {
+    async up(db: Kysely<unknown>): Promise<void> {
+      await db.schema.alterTable('attempts').addColumn('verify_output', 'text').execute();
+    },
+    async down(db: Kysely<unknown>): Promise<void> {
+      await db.schema.alterTable('attempts').dropColumn('verify_output').execute();
+    },
+  };
+}
+
 /** All migrations, in order; names sort in application order. */
 export function migrationProvider(dialect: StoreDialect): MigrationProvider {
   return {
@@ -292,6 +304,7 @@ export function migrationProvider(dialect: StoreDialect): MigrationProvider {
         '0006_run_reason_and_pauses': runReasonAndPauses(),
         '0007_workflows': workflowsMigration(dialect),
         '0008_attempt_process': attemptProcess(),
+        '0009_attempt_verify_output': attemptVerifyOutput(),
       }),
   };
 }

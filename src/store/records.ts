@@ -169,6 +169,8 @@ export interface AttemptRecord {
   usage: AgentUsage | null;
   /** The local agent process (its pid is its process group), recorded when it started; null for hosted agents. */
   process: AttemptProcess | null;
+  /** Bounded tail of the verify command's output (null when no verify ran), pass or fail. */
+  verifyOutput: string | null;
 }
 
 /** Where an attempt's agent process runs: `weft resume` on that host ends it if it survived its weft. */
@@ -180,7 +182,7 @@ export interface AttemptProcess {
 
 /** What a worker reports at the end of an attempt. The engine decides retries; the store applies them. */
 export type AttemptOutcome =
-  | { kind: 'succeeded'; result?: Json; output?: string | null; usage?: AgentUsage }
+  | { kind: 'succeeded'; result?: Json; output?: string | null; usage?: AgentUsage; verifyOutput?: string | null }
   | {
       kind: 'failed';
       category: ErrorCategory;
@@ -190,6 +192,7 @@ export type AttemptOutcome =
       output?: string | null;
       result?: Json;
       usage?: AgentUsage;
+      verifyOutput?: string | null;
     }
   | { kind: 'cancelled'; message: string; output?: string | null; usage?: AgentUsage };
 

@@ -109,6 +109,8 @@ export interface AttemptsTable {
   session_id: string | null;
   /** The agent's process as JSON `{ pid, host }` (migration 0008). */
   process: string | null;
+  /** Bounded tail of the verify command's output (migration 0009). */
+  verify_output: string | null;
 }
 
 export interface EventsTable {

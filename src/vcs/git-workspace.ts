@@ -23,7 +23,7 @@ import { InputError } from '../core/errors.js';
 import { git, gitLines, gitText, identityConfig, refExists, refSafe, type GitOutput } from './git.js';
 import { cleanWorktrees, mergeIntoBase, type MergeIntoBaseResult } from './git-maintenance.js';
 import { withFileLock } from './file-lock.js';
-import { runVerify } from './run-verify.js';
+import { runVerify, type VerifyResult } from './run-verify.js';
 import { sharedQueue, type SerialQueue } from './serial-queue.js';
 import { defaultWorktreesDir, legacyWorktreesDir } from './worktrees-dir.js';
 import { checkAttempt, snapshotAttempt, type GuardScope } from './attempt-guard.js';
@@ -190,8 +190,24 @@ export class GitWorkspace implements Workspace {
     return { filesChanged, commits };
   }
 
-  async verify(ws: AttemptWorkspace, command: string, signal: AbortSignal): Promise<void> {
-    await runVerify(ws.worktree, command, signal, this.#options.log);
+  async verify(ws: AttemptWorkspace, command: string, signal: AbortSignal, log?: (chunk: string) => void): Promise<VerifyResult> {
+    return runVerify(ws.worktree, command, signal, (chunk) => {
+      this.#options.log?.(chunk);
+      log?.(chunk);
+    });
+  }
+
+  /** Runs a verify command on a commit (the base branch, before a run) in a detached worktree that is removed afterwards; no branch is made. */
+  async verifyAt(ref: string, command: string, signal: AbortSignal): Promise<VerifyResult> {
+    const repo = await this.#repo();
+    const dir = join(repo.worktreesDir, `baseline-${randomBytes(4).toString('hex')}`);
+    await repo.worktrees.run(() => git(repo.root, ['worktree', 'add', '--quiet', '--detach', dir, ref]));
+    try {
+      return await runVerify(dir, command, signal, this.#options.log);
+    } finally {
+      await repo.worktrees.run(() => removeWorktree(repo.root, dir));
+      if (!this.#options.worktreesDir) await rmdir(repo.worktreesDir).catch(() => undefined);
+    }
   }
 
   async integrate(runId: string, task: TaskSpec, ws: AttemptWorkspace, opts: IntegrateOptions = {}): Promise<void> {

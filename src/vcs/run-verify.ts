@@ -3,6 +3,7 @@ import { AgentError } from '../agents/agent-backend.js';
 import { verifyEnv } from '../agents/agent-env.js';
 import { runProcess } from '../agents/run-process.js';
 import { splitCommandLine } from '../config/config-schema.js';
+import { VerifySignature } from '../core/verify-baseline.js';
 
 /** How much of the verify output is fed back to the retry's prompt. */
 export const VERIFY_TAIL_CHARS = 4000;
@@ -20,18 +21,45 @@ export function verifyArgv(command: string): string[] {
   return argv;
 }
 
-/** Runs the verify command in `cwd`; throws AgentError('agent') with the output's tail when it fails. */
-export async function runVerify(cwd: string, command: string, signal: AbortSignal, log?: (chunk: string) => void): Promise<void> {
+/** One run of a verify command. */
+export interface VerifyResult {
+  command: string;
+  passed: boolean;
+  exitCode: number | null;
+  /** Bounded tail of stdout and stderr. */
+  output: string;
+  /** Normalized failure lines, for comparing with the base branch (core/verify-baseline.ts). */
+  failures: string[];
+  /** `verify failed: CMD exited 1` when it failed. */
+  message: string | null;
+}
+
+/** How much verify output an attempt keeps (`verifyOutput`). */
+export const VERIFY_OUTPUT_CHARS = 16 * 1024;
+
+/** Runs the verify command in `cwd` and reports how it went; throws AgentError('validation') only when it cannot start. */
+export async function runVerify(cwd: string, command: string, signal: AbortSignal, log?: (chunk: string) => void): Promise<VerifyResult> {
   const argv = verifyArgv(command);
+  const signature = new VerifySignature(cwd);
   let outcome;
   try {
     // CI=1 keeps test runners out of watch mode and interactive prompts.
-    outcome = await runProcess({ argv, cwd, env: { ...verifyEnv(process.env), CI: process.env.CI ?? '1' }, signal, onOutput: log, tailChars: VERIFY_TAIL_CHARS });
+    outcome = await runProcess({
+      argv,
+      cwd,
+      env: { ...verifyEnv(process.env), CI: process.env.CI ?? '1' },
+      signal,
+      onOutput: (chunk) => {
+        signature.push(chunk);
+        log?.(chunk);
+      },
+      tailChars: VERIFY_OUTPUT_CHARS,
+    });
   } catch (err) {
     if (err instanceof AgentError && err.category === 'validation') throw new AgentError('validation', `verify ${err.message}`);
     throw err;
   }
-  if (outcome.code === 0) return;
+  const passed = outcome.code === 0;
   const how = outcome.code === null ? `was killed by ${outcome.signal ?? 'a signal'}` : `exited ${outcome.code}`;
-  throw new AgentError('agent', `verify failed: ${command} ${how}`, { output: outcome.tail });
+  return { command, passed, exitCode: outcome.code, output: outcome.tail, failures: signature.lines(), message: passed ? null : `verify failed: ${command} ${how}` };
 }

@@ -1,5 +1,6 @@
 /** The git side of a run, behind an interface so runs without a repository (simulate, codegen) skip it. */
 import type { TaskSpec } from '../core/task.js';
+import type { VerifyResult } from './run-verify.js';
 
 export interface RunWorkspaceInfo {
   /** The run's integration branch (`weft/run-<id>`). */
@@ -52,8 +53,8 @@ export interface Workspace {
    * the agent succeeded, AgentError('agent') for an unfinished merge/rebase or conflict markers. Optional.
    */
   guardAttempt?(runId: string, ws: AttemptWorkspace): Promise<AttemptGuard>;
-  /** Runs the quality gate in the worktree; throws AgentError('agent', ...) with the output's tail on failure. */
-  verify(ws: AttemptWorkspace, command: string, signal: AbortSignal): Promise<void>;
+  /** Runs the quality gate in the worktree and reports how it went (the engine decides what a failure means). */
+  verify(ws: AttemptWorkspace, command: string, signal: AbortSignal, log?: (chunk: string) => void): Promise<VerifyResult>;
   /**
    * Merges the attempt's branch into the integration branch, one at a time; throws AgentError('conflict')
    * naming files. The branch moves only by compare-and-swap, right after `fence` confirmed (and

@@ -3,7 +3,7 @@ import { Option, type Command } from 'commander';
 import { styleText } from 'node:util';
 import { describeCounts } from '../../core/run-figures.js';
 import { describeUsage, formatCost } from '../../core/usage.js';
-import { computeStats, formatDuration, problemsFirst, reportJson, reportMarkdown } from '../../engine/run-report.js';
+import { computeStats, formatDuration, problemsFirst, reportJson, reportMarkdown, verifyExcerpt } from '../../engine/run-report.js';
 import { iso, loadRunStatus, resolveRunId } from '../../engine/run-status.js';
 import type { TaskRecord } from '../../store/records.js';
 import { printJson, useColor } from '../output.js';
@@ -51,6 +51,9 @@ export function registerInspectCommands(program: Command): void {
           const blocking = n ? st('yellow', ` · blocks ${n} task${n === 1 ? '' : 's'}`) : '';
           process.stdout.write(`  ${s} ${t.id.padEnd(w)}  ${t.title}${tries}${blocking}${t.prUrl ? `  ${t.prUrl}` : ''}\n`);
           if (t.error && t.status !== 'succeeded') process.stdout.write(st('dim', `  ${' '.repeat(9)} ${' '.repeat(w)}  ${t.error.split('\n')[0]}\n`));
+          // What the verify command said, for a task that failed (the whole output: weft report, or the task's log).
+          const verify = t.status === 'failed' ? verifyExcerpt(t.attempts.at(-1)?.verifyOutput, 8) : [];
+          for (const line of verify) process.stdout.write(st('dim', `  ${' '.repeat(9)} ${' '.repeat(w)}  │ ${line}\n`));
         }
       });
     });

@@ -20,6 +20,7 @@ interface RunFlags {
   concurrency?: string;
   maxAttempts?: string;
   verify?: string;
+  allowFailingBaseline?: boolean;
   timeout?: string;
   maxCost?: string;
   merge?: boolean;
@@ -48,7 +49,8 @@ export function registerRunCommands(program: Command): void {
     .option('--agent <name|command>', 'simulate, example, claude, codex, aider, gemini, codegen, a configured agent, or any command line')
     .option('--concurrency <n>', 'attempts running at once')
     .option('--max-attempts <n>', 'attempts per task before it fails for good')
-    .option('--verify <command>', 'quality gate run in the worktree after the agent (e.g. "npm test")')
+    .option('--verify <command>', 'quality gate run in the worktree after the agent (e.g. "npm test"); checked once on the base branch first')
+    .option('--allow-failing-baseline', 'run although --verify already fails on the base branch; an attempt fails only for failures the base does not have')
     .option('--timeout <minutes>', 'time limit per attempt')
     .option('--max-cost <usd>', 'cost budget of the run in US dollars: once spent, no new attempt starts (config budget.maxCostUsd)')
     .option('--merge', 'merge the integration branch into the base branch when every task succeeded')
@@ -84,6 +86,8 @@ export function registerRunCommands(program: Command): void {
           ...(flags.repo ? { repo: flags.repo } : {}),
           ...(flags.base ? { baseBranch: flags.base } : {}),
           ...(flags.verify ? { verify: flags.verify } : {}),
+          allowFailingBaseline: flags.allowFailingBaseline ?? false,
+          onProgress: (message: string) => process.stderr.write(`weft: ${message}\n`),
           ...(timeoutMinutes ? { timeoutMinutes } : {}),
           ...(maxCostUsd !== undefined ? { maxCostUsd } : {}),
           merge: flags.merge ?? false,

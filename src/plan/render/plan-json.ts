@@ -21,6 +21,7 @@ export function planToJson(plan: Plan, options: { explain?: boolean } = {}) {
       requirementId: t.requirementId,
       acceptanceCriteria: t.acceptanceCriteria,
       ...(t.agent ? { agent: t.agent } : {}),
+      ...(t.verify ? { verify: t.verify } : {}),
       source: t.source,
       ...(options.explain ? { typeReason: t.typeReason, notes: t.notes ?? [] } : {}),
     })),

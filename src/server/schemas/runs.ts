@@ -64,6 +64,7 @@ const statusAttempt = z.looseObject({
   error: z.string().nullable(),
   errorCategory: z.enum(ERROR_CATEGORIES).nullable(),
   usage: usageJson.nullable(),
+  verifyOutput: z.string().nullable().describe("The end of the verify command's output (4 KiB; the task's attempts in GET /api/v1/tasks/:id have 16 KiB); null when no verify ran"),
 });
 
 const bucketCounts = z.object(Object.fromEntries(FIGURE_BUCKETS.map((b) => [b, z.number()])) as Record<FigureBucket, z.ZodNumber>);

@@ -86,6 +86,7 @@ export const attemptJson = z.object({
   error: z.string().nullable(),
   outputTail: z.string().nullable().describe('The end of the agent output'),
   usage: usageJson.nullable(),
+  verifyOutput: z.string().nullable().describe("The verify command's output (bounded, 16 KiB); null when no verify ran"),
 });
 
 /** `GET /api/v1/runs/:id/tasks/:taskId/attempts/:number`. */
