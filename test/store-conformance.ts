@@ -268,6 +268,7 @@ export function storeConformance(name: string, factory: StoreFactory): void {
         result: null,
         usage: null,
         process: null,
+        verifyOutput: null,
       });
       assert.deepEqual(await task(store, 'r', 'A'), c.task);
       assert.deepEqual(await store.listAttempts('r', 'A'), [c.attempt]);
