@@ -115,7 +115,7 @@ describe('verify baseline', () => {
     const report = await runWeft(['report', status.run.id], { cwd: dir, env: NO_TEST_CONTEXT });
     assert.match(report.stdout, /Verify output \(end\):/);
     const logs = join(dir, '.weft', 'logs', status.run.id);
-    const log = readFileSync(join(logs, readdirSync(logs).find((f) => f.startsWith('BROKEN'))!), 'utf8');
+    const log = readFileSync(join(logs, readdirSync(logs).find((f) => f === 'BROKEN.log')!), 'utf8');
     assert.match(log, /\[verify\] npm test/);
     assert.match(log, /not ok 2 - nothing is broken/);
   });
