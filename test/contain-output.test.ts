@@ -40,7 +40,7 @@ more();
     assert.equal(status, 'succeeded');
     assert.ok(peak - base < 200 * MB, `memory grew by ${Math.round((peak - base) / MB)} MB`);
     const dir = join(repo, '.weft', 'logs', runId);
-    const log = join(dir, readdirSync(dir).find((f) => f.startsWith('A'))!);
+    const log = join(dir, readdirSync(dir).find((f) => f.startsWith('A') && f.endsWith('.log'))!);
     const size = statSync(log).size;
     assert.ok(size <= MB + 4096, `log is ${size} bytes`);
     const text = readFileSync(log, 'utf8');

@@ -4,7 +4,7 @@
  * pull-request setup, and the services when configured. Nothing here writes anything.
  */
 import { readFile } from 'node:fs/promises';
-import { isAbsolute, resolve } from 'node:path';
+import { basename, isAbsolute, resolve } from 'node:path';
 import { missingCredentials } from '../agents/agent-credentials.js';
 import { resolveAgentSpec, routeAgent } from '../agents/create-agent.js';
 import { findExecutable, isPresetName, PRESET_NAMES } from '../agents/presets.js';
@@ -147,7 +147,10 @@ async function checkAgent(spec: string, input: PreflightInput, env: NodeJS.Proce
     return { checks: [{ name, level: 'fail', message: `command "${program}" not found${hint}` }], needsWorktree: true };
   }
   const preset = resolved.preset;
-  if (!preset || preset === 'example') return { checks: [{ name, level: 'ok', message: path }], needsWorktree: true };
+  // A preset name running another program (`agents.claude.command: [./my-wrapper]`) is the user's own
+  // command read with the preset's output reader: its version and the preset's credentials are not ours to check.
+  const ownProgram = preset !== undefined && preset !== null && basename(program) === preset;
+  if (!preset || preset === 'example' || !ownProgram) return { checks: [{ name, level: 'ok', message: path }], needsWorktree: true };
   const checks: Check[] = [];
   let version = '';
   if (input.versions !== false) {
