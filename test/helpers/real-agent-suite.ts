@@ -154,7 +154,9 @@ Write ${NOTE}.
 `;
 
 // Exits 1 with the marker until the note says v2 (the verify case; the other cases run no verify).
-const CHECK = `import { readFileSync } from 'node:fs';
+// Green on the base (no note yet: weft checks the base before a run), red until the note starts with v2.
+const CHECK = `import { existsSync, readFileSync } from 'node:fs';
+if (!existsSync('${NOTE}')) process.exit(0);
 const text = readFileSync('${NOTE}', 'utf8');
 if (!text.startsWith('v2')) { console.log('${VERIFY_MARKER}: ${NOTE} must start with v2, it starts with ' + JSON.stringify(text.slice(0, 10))); process.exit(1); }
 `;
