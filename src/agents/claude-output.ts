@@ -1,5 +1,6 @@
 /** Reads Claude Code's `-p --output-format stream-json --verbose` events: the `result` event decides. */
 import { AgentError, type AgentUsage } from './agent-backend.js';
+import { parseJsonEvent } from './json-event.js';
 import { categoryForStatus, classifyAgentMessage, errorText, resetTimeIn, toMs } from './agent-errors.js';
 import { exitFailure, plainOutput, type OutputParser } from './command-agent.js';
 import type { ErrorCategory, Json } from '../store/records.js';
@@ -64,14 +65,8 @@ export function claudeOutput(): OutputParser {
   let limitResetsAt: number | undefined;
   return {
     line(line) {
-      const t = line.trim();
-      if (!t.startsWith('{')) return;
-      let event: Event;
-      try {
-        event = JSON.parse(t) as Event;
-      } catch {
-        return; // Not every line is JSON (warnings from wrappers); only events matter.
-      }
+      const event = parseJsonEvent<Event>(line);
+      if (!event) return;
       if (event.type === 'result') result = event;
       else if (event.type === 'system' && event.subtype === 'init') model = str(event.model);
       else if (event.type === 'rate_limit_event') {

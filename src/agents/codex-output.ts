@@ -1,5 +1,6 @@
 /** Reads `codex exec --json` (one event per line): `turn.failed` decides failure, `turn.completed` carries tokens. */
 import { AgentError, type AgentUsage } from './agent-backend.js';
+import { parseJsonEvent } from './json-event.js';
 import { classifyAgentMessage, errorText, resetTimeIn } from './agent-errors.js';
 import { exitFailure, plainOutput, summaryFromStdout, type OutputParser } from './command-agent.js';
 import type { Json } from '../store/records.js';
@@ -18,14 +19,8 @@ export function codexOutput(): OutputParser {
   const tokens = { input: 0, cached: 0, output: 0, turns: 0 };
   return {
     line(line) {
-      const t = line.trim();
-      if (!t.startsWith('{')) return;
-      let event: Event;
-      try {
-        event = JSON.parse(t) as Event;
-      } catch {
-        return;
-      }
+      const event = parseJsonEvent<Event>(line);
+      if (!event) return;
       seen = true;
       if (event.type === 'thread.started' && typeof event.thread_id === 'string') threadId = event.thread_id;
       else if (event.type === 'turn.completed') {
